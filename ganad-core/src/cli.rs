@@ -1,0 +1,349 @@
+//! Command-line interface. Each subcommand maps onto library calls; clap's doc comments are the help.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use ganad_core::config::{Config, Profile};
+use ganad_core::data::{self, FashionMnist, SourceOptions};
+use ganad_core::evaluate::evaluate_scores;
+use ganad_core::experiment::{self, Hooks};
+use ganad_core::metrics::ThresholdRule;
+use ganad_core::run::{Method, RunRecord};
+use ganad_core::train::{EpochRecord, StepRecord};
+use ganad_core::sweep::{self, SweepPlan};
+use ganad_core::tables;
+use std::path::{Path, PathBuf};
+
+#[derive(Parser)]
+#[command(name = "ganad", version, about = "GAN-based anomaly detection on Fashion-MNIST (Kim et al., ECCV 2020 workshops)")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check the installation: libtorch, CUDA, threads, dataset, notebook kernel.
+    Doctor,
+    /// Dataset commands.
+    Data {
+        #[command(subcommand)]
+        command: DataCommand,
+    },
+    /// Train the GAN on one normal class and evaluate it on the test split.
+    Train(ExperimentArgs),
+    /// Run a baseline (autoencoder or random) on exactly the GAN's split.
+    Baseline {
+        /// Which baseline.
+        #[arg(long, value_parser = parse_baseline)]
+        kind: Method,
+        #[command(flatten)]
+        args: ExperimentArgs,
+    },
+    /// Recompute metrics and tables from a saved run.json.
+    Eval {
+        /// A run directory (or its run.json).
+        run: PathBuf,
+        /// Pick the threshold by this rule instead of the run's.
+        #[arg(long)]
+        threshold_rule: Option<ThresholdRule>,
+        /// Rebuild the networks from the best checkpoint and rescore the test and validation sets.
+        #[arg(long)]
+        rescore: bool,
+    },
+    /// One-vs-rest over several classes and seeds; writes every run and a summary table.
+    Sweep(SweepArgs),
+}
+
+#[derive(Subcommand)]
+enum DataCommand {
+    /// Verify the dataset (sizes, sha256 of the decompressed files) and print counts per class.
+    Check {
+        /// Directory holding the four files (raw or .gz).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Download the official files into the cache if no verified copy is found.
+        #[arg(long)]
+        download: bool,
+    },
+}
+
+fn parse_baseline(s: &str) -> Result<Method, String> {
+    match s {
+        "ae" => Ok(Method::Autoencoder),
+        "random" => Ok(Method::Random),
+        _ => Err(format!("{s:?} is not a baseline; use ae or random")),
+    }
+}
+
+#[derive(Args, Clone)]
+struct ConfigArgs {
+    /// Compute profile (also GANAD_PROFILE): quick = CI-sized, default = laptop CPU, full = GPU.
+    #[arg(long)]
+    profile: Option<Profile>,
+    /// JSON config; its fields override the profile's.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Anomaly ratio: labelled anomalies per normal training image (0 = normal-only).
+    #[arg(long, allow_hyphen_values = true)]
+    anomaly_ratio: Option<f64>,
+    /// Seed for the split, the weights and the batch order.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// A loss weight, name=value (repeatable): reconstruction, patch, latent, normal_adversarial,
+    /// abc, anomaly_adversarial, normal_discriminator, anomaly_discriminator.
+    #[arg(long = "weight", value_name = "NAME=VALUE")]
+    weights: Vec<String>,
+    /// Number of epochs (overrides the profile).
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// auto, cpu, cuda or cuda:N.
+    #[arg(long)]
+    device: Option<String>,
+    /// Dataset directory.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct ExperimentArgs {
+    /// The normal class, 0..9.
+    #[arg(long)]
+    normal_class: i64,
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Output directory (config.json, checkpoints/, run.json).
+    #[arg(long)]
+    out: PathBuf,
+    /// Continue a killed run from its last checkpoint in --out.
+    #[arg(long)]
+    resume: bool,
+}
+
+#[derive(Args)]
+struct SweepArgs {
+    /// Classes, e.g. 0-9 or 0,3,6.
+    #[arg(long, default_value = "0-9")]
+    classes: String,
+    /// Seeds per class (seeds 0..N).
+    #[arg(long, default_value_t = 1)]
+    seeds: u64,
+    /// Methods to run, comma-separated: gan, ae, random.
+    #[arg(long, default_value = "gan,ae,random")]
+    methods: String,
+    #[command(flatten)]
+    config: ConfigArgs,
+    #[arg(long)]
+    out: PathBuf,
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Doctor => doctor(),
+        Command::Data { command: DataCommand::Check { data_dir, download } } => data_check(data_dir, download),
+        Command::Train(args) => experiment_command(Method::Gan, args),
+        Command::Baseline { kind, args } => experiment_command(kind, args),
+        Command::Eval { run, threshold_rule, rescore } => eval(&run, threshold_rule, rescore),
+        Command::Sweep(args) => sweep(args),
+    }
+}
+
+impl ConfigArgs {
+    /// Profile preset ← config file (field by field) ← flags.
+    fn build(&self, normal_class: i64) -> Result<(Config, Profile)> {
+        let profile = match self.profile {
+            Some(p) => p,
+            None => Profile::from_env()?,
+        };
+        let mut cfg = Config::preset(profile);
+        if let Some(path) = &self.config {
+            cfg = overlay_file(&cfg, path)?;
+        }
+        cfg.data.normal_class = data::fashion_mnist::check_class(normal_class)?;
+        if let Some(r) = self.anomaly_ratio {
+            cfg.data.anomaly_ratio = r;
+        }
+        if let Some(s) = self.seed {
+            cfg.seed = s;
+        }
+        if let Some(e) = self.epochs {
+            cfg.train.epochs = e;
+        }
+        if let Some(d) = &self.device {
+            cfg.train.device = d.clone();
+        }
+        if let Some(d) = &self.data_dir {
+            cfg.data.data_dir = Some(d.clone());
+        }
+        for w in &self.weights {
+            cfg.loss.apply_assignment(w)?;
+        }
+        cfg.validate()?;
+        Ok((cfg, profile))
+    }
+}
+
+/// The fields of a JSON file laid over `base` (unknown fields are errors).
+fn overlay_file(base: &Config, path: &Path) -> Result<Config> {
+    fn merge(base: &mut serde_json::Value, top: serde_json::Value) {
+        match (base, top) {
+            (serde_json::Value::Object(b), serde_json::Value::Object(t)) => {
+                for (k, v) in t {
+                    merge(b.entry(k).or_insert(serde_json::Value::Null), v);
+                }
+            }
+            (b, t) => *b = t,
+        }
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading config {}", path.display()))?;
+    let top: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("config {} is not valid JSON", path.display()))?;
+    let mut merged = serde_json::to_value(base)?;
+    merge(&mut merged, top);
+    serde_json::from_value(merged).with_context(|| format!("invalid config {}", path.display()))
+}
+
+fn doctor() -> Result<()> {
+    let cuda_loaded = ganad_core::device::load_cuda();
+    println!("ganad {}", env!("CARGO_PKG_VERSION"));
+    match (ganad_core::run::libtorch_version(), ganad_core::device::libtorch_lib_dir()) {
+        (Some(v), Some(dir)) => println!("libtorch: {v} at {dir}"),
+        (v, dir) => println!("libtorch: {} at {} — fix: run `make setup` (installs torch==2.11.0 into .venv)", v.unwrap_or("unknown".into()), dir.unwrap_or("unknown".into())),
+    }
+    let cuda = tch::Cuda::is_available();
+    println!(
+        "CUDA: {} ({} devices; libtorch_cuda {})",
+        if cuda { "available" } else { "not available — training runs on the CPU" },
+        tch::Cuda::device_count(),
+        if cuda_loaded { "loaded" } else { "not loaded" }
+    );
+    println!("threads: {} (libtorch), {} CPUs", tch::get_num_threads(), std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    match data::source::locate(&SourceOptions::from_env(None)) {
+        Ok(dir) => println!("dataset: found at {} (run `ganad data check` to verify checksums)", dir.display()),
+        Err(e) => println!("dataset: {e}"),
+    }
+    let kernel = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/share/jupyter/kernels/ganad-rust/kernel.json");
+    if kernel.is_file() {
+        println!("notebook kernel: ganad-rust registered ({})", kernel.display());
+    } else {
+        println!("notebook kernel: not registered — fix: run `make setup` (installs evcxr_jupyter and registers ganad-rust)");
+    }
+    Ok(())
+}
+
+fn data_check(data_dir: Option<PathBuf>, download: bool) -> Result<()> {
+    let mut opts = SourceOptions::from_env(data_dir);
+    opts.allow_download |= download;
+    let ds = FashionMnist::load(&opts)?;
+    println!("Fashion-MNIST verified at {} (sha256 of all four decompressed files match)", ds.source.display());
+    println!("{:>2}  {:<12} {:>6} {:>6}", "k", "class", "train", "test");
+    let (train, test) = (ds.train.class_counts(), ds.test.class_counts());
+    for k in 0..data::NUM_CLASSES {
+        println!("{k:>2}  {:<12} {:>6} {:>6}", data::CLASS_NAMES[k], train[k], test[k]);
+    }
+    println!("    {:<12} {:>6} {:>6}", "total", ds.train.len(), ds.test.len());
+    Ok(())
+}
+
+/// A progress bar on a terminal, one line per epoch everywhere.
+fn run_one(method: Method, cfg: &Config, profile: Profile, data: &ganad_core::data::SplitData, out: &Path, resume: bool) -> ganad_core::Result<RunRecord> {
+    let steps_per_epoch = data.train_normal.len().div_ceil(cfg.train.batch_size) as u64;
+    let trains = method != Method::Random;
+    let bar = indicatif::ProgressBar::new(if trains { steps_per_epoch * cfg.train.epochs as u64 } else { 0 });
+    bar.set_style(indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} steps {elapsed_precise} {msg}").unwrap());
+    if !trains {
+        bar.finish_and_clear();
+    }
+    let mut on_step = |r: &StepRecord| {
+        bar.set_position(r.epoch as u64 * steps_per_epoch + (r.step as u64 - 1) % steps_per_epoch + 1);
+        if let Some(t) = r.generator_total {
+            bar.set_message(format!("G {t:.4}"));
+        }
+    };
+    let mut on_epoch = |e: &EpochRecord| bar.println(e.summary());
+    let record = experiment::run(method, cfg, Some(profile), data, out, resume, Hooks { on_step: &mut on_step, on_epoch: &mut on_epoch })?;
+    bar.finish_and_clear();
+    Ok(record)
+}
+
+fn experiment_command(method: Method, args: ExperimentArgs) -> Result<()> {
+    let (cfg, profile) = args.config.build(args.normal_class)?;
+    if !args.resume && args.out.join(RunRecord::FILE).exists() {
+        bail!("{} already holds a finished run; choose another --out, or delete it", args.out.display());
+    }
+    let data = experiment::prepare(&cfg)?;
+    println!(
+        "{} on class {} ({}), anomaly ratio {}, profile {}, device {}: {} normals + {} labelled anomalies, {} validation, {} test",
+        method.name(),
+        cfg.data.normal_class,
+        data::CLASS_NAMES[cfg.data.normal_class as usize],
+        cfg.data.anomaly_ratio,
+        profile.name(),
+        ganad_core::device::describe(data.device()),
+        data.train_normal.len(),
+        data.train_anomaly.len(),
+        data.validation.len(),
+        data.test.len()
+    );
+    let record = run_one(method, &cfg, profile, &data, &args.out, args.resume)?;
+    print_summary(&record)?;
+    println!("wrote {}", args.out.join(RunRecord::FILE).display());
+    Ok(())
+}
+
+fn print_summary(r: &RunRecord) -> Result<()> {
+    let e = &r.evaluation;
+    println!(
+        "test AUROC {:.5}  AP {:.5}  F1 {:.4} at threshold {:.5} ({:?} on validation; validation AUROC {:.5}); train {:.1} s",
+        e.test.auroc, e.test.average_precision, e.test.f1, e.threshold.value, e.threshold.rule, e.validation.auroc, r.timings.train_s
+    );
+    println!("{}", tables::confusion_table(&e.test.confusion)?);
+    println!("{}", tables::per_class_table(&e.per_class, r.normal_class)?);
+    Ok(())
+}
+
+fn eval(run: &Path, rule: Option<ThresholdRule>, rescore: bool) -> Result<()> {
+    let mut record = RunRecord::load(run).with_context(|| format!("loading {}", run.display()))?;
+    let dir = if run.is_dir() { run.to_path_buf() } else { run.parent().unwrap_or(Path::new(".")).to_path_buf() };
+    let rule = rule.unwrap_or(record.evaluation.threshold.rule);
+    if rescore {
+        if record.method == Method::Random {
+            bail!("a random run has no checkpoint to rescore");
+        }
+        let data = experiment::prepare(&record.config)?;
+        let mut gan = ganad_core::gan::Gan::new(&record.config, data.device());
+        let _: ganad_core::train::TrainState = ganad_core::checkpoint::load(&dir.join("checkpoints/best"), &mut gan)?;
+        let scorer = ganad_core::score::ReconstructionScorer { generator: &gan.generator };
+        let (evaluation, _, scores) = ganad_core::evaluate::evaluate(&scorer, &data, rule, record.config.train.eval_batch_size)?;
+        let max_diff = scores.iter().zip(&record.test_scores).map(|(a, b)| (a.score - b.score).abs()).fold(0f32, f32::max);
+        println!("rescored {} test images from the checkpoint: largest difference to run.json {max_diff:.2e}", scores.len());
+        record.evaluation = evaluation;
+    } else {
+        let labels: Vec<bool> = record.validation_labels.iter().map(|&l| l == 1).collect();
+        record.evaluation = evaluate_scores(&record.evaluation.scorer, &record.validation_scores, &labels, &record.test_scores, rule)?;
+    }
+    print_summary(&record)?;
+    Ok(())
+}
+
+fn sweep(args: SweepArgs) -> Result<()> {
+    let (base, profile) = args.config.build(0)?;
+    let plan = SweepPlan {
+        base,
+        profile: Some(profile),
+        classes: sweep::parse_classes(&args.classes)?,
+        seeds: (0..args.seeds).collect(),
+        methods: sweep::parse_methods(&args.methods)?,
+        out: args.out.clone(),
+    };
+    let mut one = |method: Method, cfg: &Config, data: &ganad_core::data::SplitData, dir: &Path, resume: bool| {
+        println!("class {} seed {} {}{}", cfg.data.normal_class, cfg.seed, method.name(), if resume { " (resuming)" } else { "" });
+        run_one(method, cfg, profile, data, dir, resume)
+    };
+    let mut done = |r: &RunRecord| {
+        println!("class {} ({}) seed {} {}: test AUROC {:.5}", r.normal_class, data::CLASS_NAMES[r.normal_class as usize], r.seed, r.method.name(), r.evaluation.test.auroc)
+    };
+    let records = sweep::run_sweep(&plan, &mut one, &mut done)?;
+    let summary = sweep::write_summary(&args.out, &records)?;
+    println!("{summary}");
+    println!("wrote {}", args.out.join("summary.json").display());
+    Ok(())
+}

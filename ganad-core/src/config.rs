@@ -1,0 +1,297 @@
+//! The run configuration: one serde tree (`data`, `model`, `loss`, `patch`, `train`, `eval`),
+//! named presets, and `validate()`. It is saved in the run directory before step 0, and
+//! evaluation rebuilds models from it.
+
+use crate::data::split::{check_ratio, SplitSpec};
+use crate::error::{Error, Result};
+use crate::losses::LossWeights;
+use crate::metrics::ThresholdRule;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// How much compute a run gets. Chosen by `--profile` or `GANAD_PROFILE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Profile {
+    /// Seconds to a couple of minutes on 2 CPU cores: tests and CI.
+    Quick,
+    /// One class to a meaningful AUROC on a laptop CPU in minutes.
+    #[default]
+    Default,
+    /// Paper-scale width and epochs, meant for a CUDA GPU.
+    Full,
+}
+
+impl Profile {
+    /// `GANAD_PROFILE` (quick|default|full), else `Default`.
+    pub fn from_env() -> Result<Self> {
+        match std::env::var("GANAD_PROFILE") {
+            Ok(v) => <Self as clap::ValueEnum>::from_str(&v, true)
+                .map_err(|_| Error::config("GANAD_PROFILE", format!("{v:?} is not one of quick, default, full"))),
+            Err(_) => Ok(Profile::Default),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Quick => "quick",
+            Profile::Default => "default",
+            Profile::Full => "full",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Seeds the split, the initial weights, the batch order and the random baseline.
+    pub seed: u64,
+    pub data: DataConfig,
+    pub model: ModelConfig,
+    pub loss: LossWeights,
+    pub patch: PatchConfig,
+    pub train: TrainConfig,
+    pub eval: EvalConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DataConfig {
+    /// The normal class, 0..9 (0 = T-shirt/top … 9 = Ankle boot); the other nine are anomalies.
+    pub normal_class: u8,
+    /// Labelled anomalies in training per normal training image (0.01 = 1 %; 0 = normal-only).
+    pub anomaly_ratio: f64,
+    /// Share of the normal class's training images held out for validation (thresholds, checkpoints).
+    pub validation_share: f64,
+    /// Use at most this many normal training images (quick runs); `None` = all.
+    pub max_train_normals: Option<usize>,
+    /// Dataset directory; `None` = search (GANAD_DATA_DIR, Debian package, cache).
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModelConfig {
+    /// Channels of the first layer; the encoder goes w → 2w → 4w → 8w (64 in the paper).
+    pub base_width: i64,
+    /// Channels of the discriminators' first layer.
+    pub discriminator_width: i64,
+    /// U-Net skip connections (off = plain autoencoder shape).
+    pub skips: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PatchConfig {
+    /// Side of the square windows of the patch loss, in pixels (of 32).
+    pub window: i64,
+    /// Step between windows, in pixels.
+    pub stride: i64,
+    /// How many of the worst windows per image the patch loss averages.
+    pub top_k: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    /// Passes over the normal training images.
+    pub epochs: usize,
+    /// Normal images per step.
+    pub batch_size: usize,
+    /// Labelled anomalies per step (cycled: there are few of them).
+    pub anomaly_batch_size: usize,
+    /// Adam learning rate, all three networks.
+    pub learning_rate: f64,
+    /// Adam β1 (0.5 is the GAN custom: less momentum against a moving opponent).
+    pub beta1: f64,
+    /// Adam β2.
+    pub beta2: f64,
+    /// "auto" (CUDA if available), "cpu", "cuda" or "cuda:N".
+    pub device: String,
+    /// CPU threads for libtorch; `None` = libtorch's default.
+    pub threads: Option<i32>,
+    /// Images per forward pass when scoring.
+    pub eval_batch_size: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvalConfig {
+    /// How the decision threshold is picked on validation scores.
+    pub threshold_rule: ThresholdRule,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::preset(Profile::Default)
+    }
+}
+
+impl Default for DataConfig {
+    fn default() -> Self {
+        DataConfig { normal_class: 0, anomaly_ratio: 0.01, validation_share: 0.1, max_train_normals: None, data_dir: None }
+    }
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig { base_width: 64, discriminator_width: 64, skips: true }
+    }
+}
+
+impl Default for PatchConfig {
+    fn default() -> Self {
+        // 8×8 windows every 4 px: 7×7 = 49 windows on 32×32; the 10 worst ≈ the worst fifth.
+        PatchConfig { window: 8, stride: 4, top_k: 10 }
+    }
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            epochs: 15,
+            batch_size: 64,
+            anomaly_batch_size: 16,
+            learning_rate: 2e-4,
+            beta1: 0.5,
+            beta2: 0.999,
+            device: "auto".into(),
+            threads: None,
+            eval_batch_size: 500,
+        }
+    }
+}
+
+impl Default for EvalConfig {
+    fn default() -> Self {
+        EvalConfig { threshold_rule: ThresholdRule::BestF1 }
+    }
+}
+
+impl Config {
+    /// The named preset. `full` is the paper's width; the others are sized for 2 CPU cores.
+    pub fn preset(profile: Profile) -> Self {
+        let mut c = Config {
+            seed: 0,
+            data: DataConfig::default(),
+            model: ModelConfig::default(),
+            loss: LossWeights::default(),
+            patch: PatchConfig::default(),
+            train: TrainConfig::default(),
+            eval: EvalConfig::default(),
+        };
+        match profile {
+            Profile::Quick => {
+                c.model.base_width = 16;
+                c.model.discriminator_width = 16;
+                c.data.max_train_normals = Some(1024);
+                c.data.validation_share = 0.05;
+                c.train.epochs = 1;
+            }
+            Profile::Default => {
+                c.model.base_width = 32;
+                c.model.discriminator_width = 32;
+                c.train.epochs = 4;
+            }
+            Profile::Full => {
+                c.train.epochs = 30;
+            }
+        }
+        c
+    }
+
+    /// Reads a JSON config; unknown fields are errors (a typo must not silently use a default).
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let config: Config = crate::atomic::read_json(path)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        crate::data::fashion_mnist::check_class(self.data.normal_class as i64)?;
+        check_ratio(self.data.anomaly_ratio)?;
+        if !(self.data.validation_share > 0.0 && self.data.validation_share < 1.0) {
+            return Err(Error::config("data.validation_share", format!("{} must lie in (0, 1)", self.data.validation_share)));
+        }
+        self.loss.validate()?;
+        let positive = [
+            ("model.base_width", self.model.base_width),
+            ("model.discriminator_width", self.model.discriminator_width),
+            ("patch.window", self.patch.window),
+            ("patch.stride", self.patch.stride),
+            ("patch.top_k", self.patch.top_k),
+            ("train.epochs", self.train.epochs as i64),
+            ("train.batch_size", self.train.batch_size as i64),
+            ("train.anomaly_batch_size", self.train.anomaly_batch_size as i64),
+            ("train.eval_batch_size", self.train.eval_batch_size as i64),
+        ];
+        for (field, v) in positive {
+            if v <= 0 {
+                return Err(Error::config(field, format!("{v} must be ≥ 1")));
+            }
+        }
+        if self.patch.window > 32 {
+            return Err(Error::config("patch.window", format!("{} is larger than the 32-px image", self.patch.window)));
+        }
+        let t = &self.train;
+        if !(t.learning_rate.is_finite() && t.learning_rate > 0.0) {
+            return Err(Error::config("train.learning_rate", format!("{} must be > 0", t.learning_rate)));
+        }
+        for (field, b) in [("train.beta1", t.beta1), ("train.beta2", t.beta2)] {
+            if !(0.0..1.0).contains(&b) {
+                return Err(Error::config(field, format!("{b} must lie in [0, 1)")));
+            }
+        }
+        crate::device::parse_device(&t.device)?;
+        Ok(())
+    }
+
+    pub fn split_spec(&self) -> SplitSpec {
+        SplitSpec {
+            normal_class: self.data.normal_class,
+            anomaly_ratio: self.data.anomaly_ratio,
+            validation_share: self.data.validation_share,
+            max_train_normals: self.data.max_train_normals,
+            seed: self.seed,
+        }
+    }
+
+    /// Whether the anomaly terms and D_A take part: labelled anomalies exist and a term uses them.
+    pub fn uses_anomalies(&self) -> bool {
+        let w = &self.loss;
+        self.data.anomaly_ratio > 0.0 && (w.abc > 0.0 || w.anomaly_adversarial > 0.0 || w.anomaly_discriminator > 0.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_are_valid_and_round_trip_through_json() {
+        for p in [Profile::Quick, Profile::Default, Profile::Full] {
+            let c = Config::preset(p);
+            c.validate().unwrap();
+            let back: Config = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+            assert_eq!(back, c);
+        }
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_values_are_named() {
+        let err = serde_json::from_str::<Config>(r#"{"loss": {"abcd": 1}}"#).unwrap_err().to_string();
+        assert!(err.contains("abcd"), "{err}");
+        let mut c = Config::default();
+        c.data.normal_class = 12;
+        assert!(c.validate().unwrap_err().to_string().contains("normal_class"));
+        let mut c = Config::default();
+        c.train.device = "tpu".into();
+        assert!(c.validate().unwrap_err().to_string().contains("tpu"));
+        let mut c = Config::default();
+        c.train.beta1 = 1.5;
+        assert!(c.validate().unwrap_err().to_string().contains("train.beta1"));
+        // Partial files fill the rest from defaults.
+        let c: Config = serde_json::from_str(r#"{"data": {"normal_class": 6}}"#).unwrap();
+        assert_eq!((c.data.normal_class, c.train.batch_size), (6, 64));
+    }
+}

@@ -1,0 +1,65 @@
+//! Device choice, and making CUDA reachable where the linker could not help (notebook cells).
+
+use crate::error::{Error, Result};
+use tch::Device;
+
+/// Parses "auto", "cpu", "cuda" or "cuda:N".
+pub fn parse_device(s: &str) -> Result<Option<Device>> {
+    let bad = || Error::config("train.device", format!("{s:?} is not one of auto, cpu, cuda, cuda:N"));
+    match s {
+        "auto" => Ok(None),
+        "cpu" => Ok(Some(Device::Cpu)),
+        "cuda" => Ok(Some(Device::Cuda(0))),
+        _ => match s.strip_prefix("cuda:") {
+            Some(n) => n.parse().map(|n| Some(Device::Cuda(n))).map_err(|_| bad()),
+            None => Err(bad()),
+        },
+    }
+}
+
+/// The device a config asks for; "auto" is CUDA when available. Asking for CUDA on a machine
+/// without it is an error, not a silent fall-back to the CPU.
+pub fn resolve(s: &str) -> Result<Device> {
+    load_cuda();
+    match parse_device(s)? {
+        None => Ok(Device::cuda_if_available()),
+        Some(Device::Cuda(n)) => {
+            let count = tch::Cuda::device_count();
+            if (n as i64) < count {
+                Ok(Device::Cuda(n))
+            } else {
+                Err(Error::config("train.device", format!("{s} asked for, but {count} CUDA devices are visible; use --device cpu or auto")))
+            }
+        }
+        Some(d) => Ok(d),
+    }
+}
+
+/// Loads `libtorch_cuda.so` into the process, once, if it exists.
+///
+/// Our binaries link it with `--no-as-needed` (build.rs); a notebook cell's library cannot, so
+/// without this libtorch in a notebook never registers its CUDA backend. Returns whether it loaded.
+pub fn load_cuda() -> bool {
+    static LOADED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *LOADED.get_or_init(|| {
+        let Some(dir) = libtorch_lib_dir() else { return false };
+        let path = std::path::Path::new(&dir).join("libtorch_cuda.so");
+        let Ok(c_path) = std::ffi::CString::new(path.to_string_lossy().as_bytes()) else { return false };
+        // SAFETY: dlopen with a valid NUL-terminated path; the handle is kept for the process's life.
+        !unsafe { libc::dlopen(c_path.as_ptr(), libc::RTLD_NOW | libc::RTLD_GLOBAL) }.is_null()
+    })
+}
+
+/// The libtorch library directory this crate was built against, if known.
+pub fn libtorch_lib_dir() -> Option<String> {
+    option_env!("GANAD_LIBTORCH_LIB").map(str::to_string)
+}
+
+/// "cpu" or "cuda:N (name)" for run records.
+pub fn describe(device: Device) -> String {
+    match device {
+        Device::Cpu => format!("cpu ({} threads)", tch::get_num_threads()),
+        Device::Cuda(n) => format!("cuda:{n}"),
+        other => format!("{other:?}"),
+    }
+}

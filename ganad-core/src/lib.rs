@@ -1,0 +1,32 @@
+//! ganad: GAN-based anomaly detection on Fashion-MNIST, after Kim, Jeong, Choi & Seo,
+//! "GAN-based Anomaly Detection in Imbalance Problems" (ECCV 2020 workshops), on libtorch (tch).
+//!
+//! One Fashion-MNIST class is normal, the other nine are anomalies, and a few labelled
+//! anomalies may join training. A U-Net generator reconstructs images; a normal and an anomaly
+//! discriminator judge them; the reconstruction error is the anomaly score.
+
+pub mod atomic;
+pub mod checkpoint;
+pub mod config;
+pub mod data;
+pub mod device;
+pub mod error;
+pub mod evaluate;
+pub mod experiment;
+pub mod gan;
+pub mod losses;
+pub mod metrics;
+pub mod nets;
+pub mod notebook;
+pub mod plots;
+pub mod reference;
+pub mod run;
+pub mod score;
+pub mod sweep;
+pub mod tables;
+pub mod train;
+
+pub use config::{Config, Profile};
+pub use error::{Error, Result};
+/// Re-exported so notebooks need one `:dep` line.
+pub use {polars, serde_json, tch};

@@ -1,0 +1,70 @@
+//! The PatchGAN-style discriminator, used twice: D_N judges normal images, D_A anomalies.
+//! It has two heads over a shared trunk: one real/fake logit for the whole image and a
+//! map of per-patch logits (Kim et al. use both in their adversarial losses).
+
+use super::init::{batch_norm, conv, down, leaky_relu};
+use tch::{nn, Tensor};
+
+/// Logits (not probabilities: BCE-with-logits is the numerically safe form).
+#[derive(Debug)]
+pub struct DiscriminatorOutput {
+    /// `[B]`: is the whole image real?
+    pub image: Tensor,
+    /// `[B, 1, 4, 4]`: is each receptive-field patch real?
+    pub patches: Tensor,
+}
+
+#[derive(Debug)]
+pub struct Discriminator {
+    down1: nn::Conv2D,
+    down2: nn::Conv2D,
+    down2_bn: nn::BatchNorm,
+    down3: nn::Conv2D,
+    down3_bn: nn::BatchNorm,
+    same4: nn::Conv2D,
+    same4_bn: nn::BatchNorm,
+    patch_head: nn::Conv2D,
+    image_head: nn::Conv2D,
+}
+
+impl Discriminator {
+    pub fn new(p: &nn::Path, w: i64) -> Self {
+        Discriminator {
+            down1: down(p / "down1", 1, w),
+            down2: down(p / "down2", w, 2 * w),
+            down2_bn: batch_norm(p / "down2_bn", 2 * w),
+            down3: down(p / "down3", 2 * w, 4 * w),
+            down3_bn: batch_norm(p / "down3_bn", 4 * w),
+            same4: conv(p / "same4", 4 * w, 8 * w, 3, 1, 1),
+            same4_bn: batch_norm(p / "same4_bn", 8 * w),
+            patch_head: conv(p / "patch_head", 8 * w, 1, 3, 1, 1),
+            image_head: conv(p / "image_head", 8 * w, 1, 4, 1, 0),
+        }
+    }
+
+    /// `x`: `[B, 1, 32, 32]`.
+    pub fn forward(&self, x: &Tensor, train: bool) -> DiscriminatorOutput {
+        let h = leaky_relu(&x.apply(&self.down1)); // [B, w, 16, 16]
+        let h = leaky_relu(&h.apply(&self.down2).apply_t(&self.down2_bn, train)); // [B, 2w, 8, 8]
+        let h = leaky_relu(&h.apply(&self.down3).apply_t(&self.down3_bn, train)); // [B, 4w, 4, 4]
+        let h = leaky_relu(&h.apply(&self.same4).apply_t(&self.same4_bn, train)); // [B, 8w, 4, 4]
+        let patches = h.apply(&self.patch_head);
+        let image = h.apply(&self.image_head).flatten(1, -1).squeeze_dim(1);
+        DiscriminatorOutput { image, patches }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::{Device, Kind};
+
+    #[test]
+    fn both_heads_have_their_shapes() {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let d = Discriminator::new(&vs.root(), 8);
+        let out = d.forward(&Tensor::rand([5, 1, 32, 32], (Kind::Float, Device::Cpu)), true);
+        assert_eq!(out.image.size(), vec![5]);
+        assert_eq!(out.patches.size(), vec![5, 1, 4, 4]);
+    }
+}

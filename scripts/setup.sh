@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Idempotent setup: each step checks first and does nothing when already done.
+# Safe to rerun after an interruption. Usage: scripts/setup.sh
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$GANAD_ROOT"
+step() { printf '\n== %s\n' "$*"; }
+t0=$SECONDS
+
+step "python environment ($GANAD_VENV)"
+want_hash=$(sha256sum requirements.txt | cut -c1-16)
+if [ -f "$GANAD_VENV/.ganad-requirements" ] && [ "$(cat "$GANAD_VENV/.ganad-requirements")" = "$want_hash" ]; then
+  echo "up to date"
+else
+  command -v python3.11 >/dev/null && PY=python3.11 || PY=python3
+  "$PY" -c 'import sys; assert sys.version_info[:2] == (3, 11), "ganad needs Python 3.11"'
+  [ -x "$GANAD_VENV/bin/python" ] || "$PY" -m venv "$GANAD_VENV"
+  "$GANAD_VENV/bin/pip" install -q --upgrade pip
+  "$GANAD_VENV/bin/pip" install -q -r requirements.txt
+  echo "$want_hash" > "$GANAD_VENV/.ganad-requirements"
+fi
+# The clone sees the cache through ignored links (unless the user made real directories).
+[ -e .venv ] || ln -s "$GANAD_VENV" .venv
+mkdir -p "$GANAD_CACHE/target"
+[ -e target ] || ln -s "$GANAD_CACHE/target" target
+
+step "dataset"
+debian=/usr/share/datasets/fashion-mnist
+if [ -n "${GANAD_DATA_DIR:-}" ] || [ -f "$debian/t10k-labels-idx1-ubyte.gz" ]; then
+  echo "found ${GANAD_DATA_DIR:-$debian}"
+elif command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  apt-get install -y -q dataset-fashion-mnist || { apt-get update -q && apt-get install -y -q dataset-fashion-mnist; }
+else
+  echo "no apt as root here: the official files will be downloaded into the cache after the build"
+  export GANAD_DOWNLOAD=1
+fi
+
+step "rust toolchain pieces"
+rustup component list --installed 2>/dev/null | grep -q '^rust-src' || rustup component add rust-src
+if [ "$(evcxr_jupyter --version 2>/dev/null | awk '{print $2}')" = "$GANAD_EVCXR_VERSION" ]; then
+  echo "evcxr_jupyter $GANAD_EVCXR_VERSION present"
+else
+  echo "installing evcxr_jupyter $GANAD_EVCXR_VERSION (10–25 min on 2 cores, once)"
+  cargo install --locked evcxr_jupyter --version "$GANAD_EVCXR_VERSION"
+fi
+
+step "notebook kernel $GANAD_KERNEL"
+kernel_dir="$GANAD_VENV/share/jupyter/kernels/$GANAD_KERNEL"
+mkdir -p "$kernel_dir" "$EVCXR_TMPDIR"
+# Our own kernelspec (evcxr rewrites its own kernel.json): libtorch must be on LD_LIBRARY_PATH
+# before the kernel starts, since a cell's library carries no rpath.
+"$GANAD_VENV/bin/python" - "$kernel_dir/kernel.json" <<PY
+import json, sys, os
+spec = {
+    "argv": ["$(command -v evcxr_jupyter)", "--control_file", "{connection_file}"],
+    "display_name": "Rust (ganad)",
+    "language": "rust",
+    "env": {
+        "LD_LIBRARY_PATH": "$(torch_lib_dir)",
+        "LIBTORCH_USE_PYTORCH": "1",
+        "PATH": "$GANAD_VENV/bin:$HOME/.cargo/bin:" + os.environ.get("PATH", ""),
+        "EVCXR_TMPDIR": "$EVCXR_TMPDIR",
+    },
+}
+path = sys.argv[1]
+old = open(path).read() if os.path.exists(path) else ""
+new = json.dumps(spec, indent=2) + "\n"
+if old != new:
+    open(path + ".tmp", "w").write(new)
+    os.replace(path + ".tmp", path)
+    print("registered", path)
+else:
+    print("up to date")
+PY
+
+step "cargo build --release"
+cargo build --release --quiet
+if [ "${GANAD_DOWNLOAD:-}" = 1 ]; then target/release/ganad data check --download; fi
+echo "setup done in $((SECONDS - t0)) s"
