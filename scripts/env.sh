@@ -4,7 +4,10 @@
 GANAD_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export GANAD_CACHE="${GANAD_CACHE:-$HOME/.cache/ganad}"
 export GANAD_VENV="$GANAD_CACHE/venv"
-export PATH="$GANAD_VENV/bin:$HOME/.cargo/bin:$PATH"
+case ":$PATH:" in
+  *":$GANAD_VENV/bin:"*) ;;
+  *) export PATH="$GANAD_VENV/bin:$HOME/.cargo/bin:$PATH" ;;
+esac
 # tch's build finds libtorch inside the torch wheel of the venv's python.
 export LIBTORCH_USE_PYTORCH=1
 export PIP_CACHE_DIR="${PIP_CACHE_DIR:-$GANAD_CACHE/pip}"

@@ -37,7 +37,7 @@ fi
 
 step "rust toolchain pieces"
 rustup component list --installed 2>/dev/null | grep -q '^rust-src' || rustup component add rust-src
-if [ "$(evcxr_jupyter --version 2>/dev/null | awk '{print $2}')" = "$GANAD_EVCXR_VERSION" ]; then
+if cargo install --list | grep -q "^evcxr_jupyter v$GANAD_EVCXR_VERSION:"; then
   echo "evcxr_jupyter $GANAD_EVCXR_VERSION present"
 else
   echo "installing evcxr_jupyter $GANAD_EVCXR_VERSION (10–25 min on 2 cores, once)"
@@ -48,7 +48,7 @@ step "notebook kernel $GANAD_KERNEL"
 kernel_dir="$GANAD_VENV/share/jupyter/kernels/$GANAD_KERNEL"
 mkdir -p "$kernel_dir" "$EVCXR_TMPDIR"
 # Our own kernelspec (evcxr rewrites its own kernel.json): libtorch must be on LD_LIBRARY_PATH
-# before the kernel starts, since a cell's library carries no rpath.
+# before the kernel starts, since a cell's library carries no rpath to it.
 "$GANAD_VENV/bin/python" - "$kernel_dir/kernel.json" <<PY
 import json, sys, os
 spec = {
@@ -56,9 +56,11 @@ spec = {
     "display_name": "Rust (ganad)",
     "language": "rust",
     "env": {
-        "LD_LIBRARY_PATH": "$(torch_lib_dir)",
+        # The rust sysroot too: a cell library's relative RUNPATH to libstd is off by one
+        # directory unless the build dir and rustup's share only "/" as ancestor.
+        "LD_LIBRARY_PATH": "$(torch_lib_dir):$(rustc --print target-libdir)",
         "LIBTORCH_USE_PYTORCH": "1",
-        "PATH": "$GANAD_VENV/bin:$HOME/.cargo/bin:" + os.environ.get("PATH", ""),
+        "PATH": os.environ["PATH"],  # env.sh put the venv and cargo first
         "EVCXR_TMPDIR": "$EVCXR_TMPDIR",
     },
 }

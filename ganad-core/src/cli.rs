@@ -52,6 +52,22 @@ enum Command {
     },
     /// One-vs-rest over several classes and seeds; writes every run and a summary table.
     Sweep(SweepArgs),
+    /// Speed against references measured in the same run: PyTorch eager training step,
+    /// scikit-learn AUROC, matmul rate. Writes a JSON report.
+    Bench {
+        /// Fewer repetitions and sizes (under 2 minutes).
+        #[arg(long)]
+        quick: bool,
+        /// Python with torch, scikit-learn and safetensors (default: the project's .venv).
+        #[arg(long)]
+        python: Option<PathBuf>,
+        /// The PyTorch twin (default: bench/torch_reference.py of this checkout).
+        #[arg(long)]
+        reference: Option<PathBuf>,
+        /// Where to write the report.
+        #[arg(long, default_value = "results/bench.json")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -144,6 +160,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Baseline { kind, args } => experiment_command(kind, args),
         Command::Eval { run, threshold_rule, rescore } => eval(&run, threshold_rule, rescore),
         Command::Sweep(args) => sweep(args),
+        Command::Bench { quick, python, reference, out } => bench(quick, python, reference, &out),
     }
 }
 
@@ -345,5 +362,19 @@ fn sweep(args: SweepArgs) -> Result<()> {
     let summary = sweep::write_summary(&args.out, &records)?;
     println!("{summary}");
     println!("wrote {}", args.out.join("summary.json").display());
+    Ok(())
+}
+
+fn bench(quick: bool, python: Option<PathBuf>, reference: Option<PathBuf>, out: &Path) -> Result<()> {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let opts = ganad_core::bench::BenchOptions {
+        quick,
+        python: python.unwrap_or_else(|| repo.join(".venv/bin/python")),
+        reference: reference.unwrap_or_else(|| repo.join("bench/torch_reference.py")),
+    };
+    let report = ganad_core::bench::run_bench(&opts)?;
+    print!("{}", report.table());
+    ganad_core::atomic::write_json(out, &report)?;
+    println!("wrote {}", out.display());
     Ok(())
 }

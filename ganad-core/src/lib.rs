@@ -6,6 +6,7 @@
 //! discriminator judge them; the reconstruction error is the anomaly score.
 
 pub mod atomic;
+pub mod bench;
 pub mod checkpoint;
 pub mod config;
 pub mod data;

@@ -1,5 +1,6 @@
-//! Training (Kim et al. §3): per step, the discriminators learn on detached reconstructions,
-//! then the generator learns from its six weighted terms. Separate Adam optimizers per network.
+//! Training (Kim et al. §3): per step, all eight losses are computed from the same weights, then
+//! the generator steps on its six weighted terms and each discriminator on its own loss (over
+//! detached reconstructions). Separate Adam optimizers per network.
 //! Each epoch ends with a validation AUROC; the best epoch's weights are checkpointed, and a
 //! `last` checkpoint lets a killed run resume. The trainer yields plain records; it prints nothing.
 
@@ -8,7 +9,7 @@ use crate::config::Config;
 use crate::data::batch::{epoch_order, SplitData};
 use crate::error::{Error, Result};
 use crate::gan::Gan;
-use crate::losses::{self, LossParts};
+use crate::losses::LossParts;
 use crate::metrics;
 use crate::score::{score_set, ReconstructionScorer};
 use serde::{Deserialize, Serialize};
@@ -69,14 +70,52 @@ pub struct TrainState {
     pub train_s: f64,
 }
 
+/// One Adam per network, and the update order of a step.
+pub struct Optimizers {
+    generator: nn::Optimizer,
+    normal: nn::Optimizer,
+    anomaly: Option<nn::Optimizer>,
+}
+
+impl Optimizers {
+    pub fn new(gan: &Gan, t: &crate::config::TrainConfig) -> Result<Self> {
+        let adam = |vs: &nn::VarStore| -> Result<nn::Optimizer> {
+            Ok(nn::Adam { beta1: t.beta1, beta2: t.beta2, ..Default::default() }.build(vs, t.learning_rate)?)
+        };
+        Ok(Optimizers {
+            generator: adam(&gan.generator_vs)?,
+            normal: adam(&gan.normal_vs)?,
+            anomaly: gan.anomaly.as_ref().map(|(vs, _)| adam(vs)).transpose()?,
+        })
+    }
+
+    /// Applies one step from losses computed by [`Gan::losses`]; returns the weighted G total.
+    pub fn update(&mut self, parts: &LossParts<Tensor>, w: &crate::losses::LossWeights) -> Option<f64> {
+        let total = parts.generator_total(w);
+        let value = total.as_ref().map(|t| t.double_value(&[]));
+        // 1. G first: its adversarial terms ran through the discriminators' current weights,
+        //    which the discriminator steps below change in place.
+        if let Some(total) = total {
+            self.generator.backward_step(&total);
+        }
+        // 2. The discriminators, on reconstructions detached inside `losses` (so these steps leave
+        //    G alone); backward_step first clears the stray gradients G's backward left in them.
+        if let Some(loss) = &parts.normal_discriminator {
+            self.normal.backward_step(&(loss * w.normal_discriminator));
+        }
+        if let (Some(loss), Some(opt)) = (&parts.anomaly_discriminator, &mut self.anomaly) {
+            opt.backward_step(&(loss * w.anomaly_discriminator));
+        }
+        value
+    }
+}
+
 pub struct Trainer<'a> {
     pub cfg: Config,
     pub gan: Gan,
     pub state: TrainState,
     data: &'a SplitData,
-    opt_generator: nn::Optimizer,
-    opt_normal: nn::Optimizer,
-    opt_anomaly: Option<nn::Optimizer>,
+    optimizers: Optimizers,
     run_dir: PathBuf,
     clock: Instant,
     clock_offset: f64,
@@ -95,21 +134,13 @@ impl<'a> Trainer<'a> {
         crate::atomic::write_json(&run_dir.join("config.json"), cfg)?;
         tch::manual_seed(cfg.seed as i64);
         let gan = Gan::new(cfg, data.device());
-        let adam = |vs: &nn::VarStore| -> Result<nn::Optimizer> {
-            let t = &cfg.train;
-            Ok(nn::Adam { beta1: t.beta1, beta2: t.beta2, ..Default::default() }.build(vs, t.learning_rate)?)
-        };
-        let opt_generator = adam(&gan.generator_vs)?;
-        let opt_normal = adam(&gan.normal_vs)?;
-        let opt_anomaly = gan.anomaly.as_ref().map(|(vs, _)| adam(vs)).transpose()?;
+        let optimizers = Optimizers::new(&gan, &cfg.train)?;
         Ok(Trainer {
             cfg: cfg.clone(),
             gan,
             state: TrainState::default(),
             data,
-            opt_generator,
-            opt_normal,
-            opt_anomaly,
+            optimizers,
             run_dir: run_dir.to_path_buf(),
             clock: Instant::now(),
             clock_offset: 0.0,
@@ -145,89 +176,17 @@ impl<'a> Trainer<'a> {
         Error::NonFinite { what, epoch: self.state.epochs_done, step: self.state.step, kept }
     }
 
-    fn check_finite(&self, name: &str, loss: &Tensor) -> Result<f64> {
-        let v = loss.double_value(&[]);
-        if v.is_finite() {
-            Ok(v)
-        } else {
-            Err(self.non_finite(format!("{name} loss ({v}); try a lower learning rate or smaller loss weights")))
-        }
-    }
-
     /// One step on a batch of normals `[B, 1, 32, 32]` and, when D_A exists, anomalies `[Bₐ, 1, 32, 32]`.
+    /// All eight losses come from the same weights (see [`Gan::losses`]); nothing is updated
+    /// when any of them is not finite.
     pub fn step(&mut self, normals: &Tensor, anomalies: Option<&Tensor>) -> Result<StepRecord> {
         let w = self.cfg.loss.clone();
-        let p = &self.cfg.patch;
-        let g = &self.gan.generator;
-        let anomalies = anomalies.filter(|_| self.gan.anomaly.is_some());
-
-        // 1. Reconstruct (train mode: BatchNorm on batch statistics).
-        let encoding = g.encode(normals, true);
-        let x_hat = g.decode(&encoding, true);
-        let x_a_hat = anomalies.map(|x_a| g.decode(&g.encode(x_a, true), true));
-        let mut parts = LossParts::<Tensor>::default();
-
-        // 2. D_N: real normals vs reconstructions, detached so this update leaves G alone.
-        let d_n = &self.gan.normal_discriminator;
-        if w.normal_discriminator > 0.0 {
-            let loss = losses::normal_discriminator(&d_n.forward(normals, true), &d_n.forward(&x_hat.detach(), true));
-            self.check_finite("normal_discriminator", &loss)?;
-            self.opt_normal.backward_step(&(&loss * w.normal_discriminator));
-            parts.normal_discriminator = Some(loss.detach());
-        }
-
-        // 3. D_A: real labelled anomalies vs their (detached) reconstructions.
-        if let (Some((_, d_a)), Some(x_a), Some(x_a_hat), Some(opt)) =
-            (&self.gan.anomaly, anomalies, &x_a_hat, &mut self.opt_anomaly)
-        {
-            if w.anomaly_discriminator > 0.0 {
-                let loss = losses::anomaly_discriminator(&d_a.forward(x_a, true), &d_a.forward(&x_a_hat.detach(), true));
-                let v = loss.double_value(&[]);
-                if !v.is_finite() {
-                    return Err(self.non_finite(format!("anomaly_discriminator loss ({v})")));
-                }
-                opt.backward_step(&(&loss * w.anomaly_discriminator));
-                parts.anomaly_discriminator = Some(loss.detach());
-            }
-        }
-
-        // 4. G: the six terms, skipping those weighted 0. The discriminators see undetached
-        //    reconstructions so gradients reach G; their own stray gradients are zeroed before
-        //    their next step.
-        if w.reconstruction > 0.0 {
-            parts.reconstruction = Some(losses::reconstruction(normals, &x_hat));
-        }
-        if w.patch > 0.0 {
-            parts.patch = Some(losses::patch(normals, &x_hat, p.window, p.stride, p.top_k));
-        }
-        if w.latent > 0.0 {
-            parts.latent = Some(losses::latent(&encoding.bottleneck, &g.encode(&x_hat, true).bottleneck));
-        }
-        if w.normal_adversarial > 0.0 {
-            parts.normal_adversarial = Some(losses::normal_adversarial(&d_n.forward(&x_hat, true)));
-        }
-        if let (Some(x_a), Some(x_a_hat)) = (anomalies, &x_a_hat) {
-            if w.abc > 0.0 {
-                parts.abc = Some(losses::abc(x_a, x_a_hat));
-            }
-            if let (Some((_, d_a)), true) = (&self.gan.anomaly, w.anomaly_adversarial > 0.0) {
-                parts.anomaly_adversarial = Some(losses::anomaly_adversarial(&d_a.forward(x_a_hat, true)));
-            }
-        }
-        let total = parts.generator_total(&w);
-        let generator_total = match &total {
-            Some(total) => {
-                let v = self.check_finite("generator", total)?;
-                self.opt_generator.backward_step(total);
-                Some(v)
-            }
-            None => None,
-        };
-
+        let parts = self.gan.losses(&w, &self.cfg.patch, normals, anomalies);
         let values = parts.values();
         if let Some((name, v)) = values.first_non_finite() {
-            return Err(self.non_finite(format!("{name} loss ({v})")));
+            return Err(self.non_finite(format!("{name} loss ({v}); try a lower learning rate or smaller loss weights")));
         }
+        let generator_total = self.optimizers.update(&parts, &w);
         self.state.step += 1;
         Ok(StepRecord { epoch: self.state.epochs_done, step: self.state.step, losses: values, generator_total, wall_s: self.elapsed() })
     }

@@ -1,0 +1,146 @@
+"""PyTorch eager twin of ganad's networks and eight losses, for `ganad bench`.
+
+Reads a safetensors file written by the bench (the three networks' weights under the prefixes
+`generator.`, `normal_discriminator.`, `anomaly_discriminator.`, the inputs `normals` and
+`anomalies`, and the settings as 0-d tensors), computes the eight losses at those weights,
+then times training steps with the same update order as ganad's trainer. Prints one JSON line.
+
+    python bench/torch_reference.py BENCH.safetensors STEPS
+"""
+import json
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from safetensors.torch import load_file
+
+NAMES = ["reconstruction", "patch", "latent", "normal_adversarial", "abc",
+         "anomaly_adversarial", "normal_discriminator", "anomaly_discriminator"]
+
+
+def init(m):
+    # Same as ganad (nets/init.rs); the loaded weights overwrite it anyway.
+    if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+        nn.init.normal_(m.weight, 0.0, 0.02)
+        nn.init.zeros_(m.bias)
+
+
+def lrelu(x):
+    return F.leaky_relu(x, 0.2)
+
+
+class Generator(nn.Module):
+    def __init__(self, w):
+        super().__init__()
+        self.down1 = nn.Conv2d(1, w, 4, 2, 1)
+        self.down2, self.down2_bn = nn.Conv2d(w, 2 * w, 4, 2, 1), nn.BatchNorm2d(2 * w)
+        self.down3, self.down3_bn = nn.Conv2d(2 * w, 4 * w, 4, 2, 1), nn.BatchNorm2d(4 * w)
+        self.down4, self.down4_bn = nn.Conv2d(4 * w, 8 * w, 4, 2, 1), nn.BatchNorm2d(8 * w)
+        self.up1, self.up1_bn = nn.ConvTranspose2d(8 * w, 4 * w, 4, 2, 1), nn.BatchNorm2d(4 * w)
+        self.up2, self.up2_bn = nn.ConvTranspose2d(8 * w, 2 * w, 4, 2, 1), nn.BatchNorm2d(2 * w)
+        self.up3, self.up3_bn = nn.ConvTranspose2d(4 * w, w, 4, 2, 1), nn.BatchNorm2d(w)
+        self.up4 = nn.ConvTranspose2d(2 * w, 1, 4, 2, 1)
+
+    def encode(self, x):
+        e1 = lrelu(self.down1(x))
+        e2 = lrelu(self.down2_bn(self.down2(e1)))
+        e3 = lrelu(self.down3_bn(self.down3(e2)))
+        return e1, e2, e3, lrelu(self.down4_bn(self.down4(e3)))
+
+    def decode(self, enc):
+        e1, e2, e3, z = enc
+        d = F.relu(self.up1_bn(self.up1(z)))
+        d = F.relu(self.up2_bn(self.up2(torch.cat([d, e3], 1))))
+        d = F.relu(self.up3_bn(self.up3(torch.cat([d, e2], 1))))
+        return torch.tanh(self.up4(torch.cat([d, e1], 1)))
+
+
+class Discriminator(nn.Module):
+    def __init__(self, w):
+        super().__init__()
+        self.down1 = nn.Conv2d(1, w, 4, 2, 1)
+        self.down2, self.down2_bn = nn.Conv2d(w, 2 * w, 4, 2, 1), nn.BatchNorm2d(2 * w)
+        self.down3, self.down3_bn = nn.Conv2d(2 * w, 4 * w, 4, 2, 1), nn.BatchNorm2d(4 * w)
+        self.same4, self.same4_bn = nn.Conv2d(4 * w, 8 * w, 3, 1, 1), nn.BatchNorm2d(8 * w)
+        self.patch_head = nn.Conv2d(8 * w, 1, 3, 1, 1)
+        self.image_head = nn.Conv2d(8 * w, 1, 4, 1, 0)
+
+    def forward(self, x):
+        h = lrelu(self.down1(x))
+        h = lrelu(self.down2_bn(self.down2(h)))
+        h = lrelu(self.down3_bn(self.down3(h)))
+        h = lrelu(self.same4_bn(self.same4(h)))
+        return self.image_head(h).flatten(1).squeeze(1), self.patch_head(h)
+
+
+def bce(logits, real):
+    target = torch.ones_like(logits) if real else torch.zeros_like(logits)
+    return F.binary_cross_entropy_with_logits(logits, target)
+
+
+def adversarial(out, real):
+    return 0.5 * (bce(out[0], real) + bce(out[1], real))
+
+
+def losses(g, dn, da, x, xa, s):
+    enc = g.encode(x)
+    xh = g.decode(enc)
+    out = {}
+    out["reconstruction"] = (x - xh).abs().mean()
+    errors = F.avg_pool2d((x - xh).abs(), s["window"], s["stride"]).flatten(1)
+    out["patch"] = errors.topk(min(s["top_k"], errors.shape[1]), 1).values.mean()
+    out["latent"] = (enc[3] - g.encode(xh)[3]).abs().mean()
+    out["normal_adversarial"] = adversarial(dn(xh), True)
+    out["normal_discriminator"] = 0.5 * (adversarial(dn(x), True) + adversarial(dn(xh.detach()), False))
+    xah = g.decode(g.encode(xa))
+    l1 = (xa - xah).abs().flatten(1).mean(1).clamp_min(1e-6)
+    out["abc"] = (-torch.log(-torch.expm1(-l1))).mean()
+    out["anomaly_adversarial"] = adversarial(da(xah), False)
+    out["anomaly_discriminator"] = 0.5 * (adversarial(da(xa), True) + adversarial(da(xah.detach()), False))
+    return out
+
+
+def main():
+    path, steps = sys.argv[1], int(sys.argv[2])
+    torch.set_num_threads(int(load_file(path)["threads"].item()))
+    t = load_file(path)
+    s = {k: int(t[k].item()) for k in ["width", "disc_width", "window", "stride", "top_k"]}
+    weights = {n: float(t[f"weight.{n}"].item()) for n in NAMES}
+    g, dn, da = Generator(s["width"]), Discriminator(s["disc_width"]), Discriminator(s["disc_width"])
+    for prefix, net in [("generator.", g), ("normal_discriminator.", dn), ("anomaly_discriminator.", da)]:
+        state = {k[len(prefix):]: v for k, v in t.items() if k.startswith(prefix)}
+        missing, unexpected = net.load_state_dict(state, strict=False)
+        missing = [m for m in missing if not m.endswith("num_batches_tracked")]
+        assert not missing and not unexpected, (prefix, missing, unexpected)
+    x, xa = t["normals"], t["anomalies"]
+    for net in (g, dn, da):
+        net.train()
+    first = {k: float(v) for k, v in losses(g, dn, da, x, xa, s).items()}
+
+    lr = float(t["learning_rate"].item())
+    opts = [torch.optim.Adam(n.parameters(), lr=lr, betas=(0.5, 0.999)) for n in (g, dn, da)]
+
+    def step():
+        out = losses(g, dn, da, x, xa, s)
+        total = sum(weights[n] * out[n] for n in NAMES[:6])
+        opts[0].zero_grad()
+        total.backward()
+        opts[0].step()
+        for opt, name in [(opts[1], "normal_discriminator"), (opts[2], "anomaly_discriminator")]:
+            opt.zero_grad()
+            (weights[name] * out[name]).backward()
+            opt.step()
+
+    step()  # warm-up
+    times = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    print(json.dumps({"losses": first, "step_s": times, "torch": torch.__version__, "threads": torch.get_num_threads()}))
+
+
+if __name__ == "__main__":
+    main()
