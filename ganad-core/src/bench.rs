@@ -96,23 +96,24 @@ fn time_runs(runs: usize, mut f: impl FnMut()) -> Timing {
     }).collect())
 }
 
-/// Multiply-accumulates of one forward pass, from the layer shapes (conv: out pixels × c_in × k²
-/// per output channel; transposed conv: in pixels × c_out × k² per input channel).
-fn generator_macs(w: i64) -> i64 {
-    let conv = |hw_out: i64, cin: i64, cout: i64, k: i64| hw_out * hw_out * cin * cout * k * k;
-    let down = conv(16, 1, w, 4) + conv(8, w, 2 * w, 4) + conv(4, 2 * w, 4 * w, 4) + conv(2, 4 * w, 8 * w, 4);
-    let up = conv(2, 8 * w, 4 * w, 4) + conv(4, 8 * w, 2 * w, 4) + conv(8, 4 * w, w, 4) + conv(16, 2 * w, 1, 4);
-    down + up
+/// Multiply-accumulates of one convolution producing `hw_out`² pixels. A transposed convolution
+/// costs the same as the convolution it inverts, so it is counted with its input size.
+fn conv_macs(hw_out: i64, c_in: i64, c_out: i64, k: i64) -> i64 {
+    hw_out * hw_out * c_in * c_out * k * k
 }
 
+/// One forward pass of the encoder half (4 strided 4×4 convolutions, 32 → 2 px).
 fn encoder_macs(w: i64) -> i64 {
-    let conv = |hw_out: i64, cin: i64, cout: i64, k: i64| hw_out * hw_out * cin * cout * k * k;
-    conv(16, 1, w, 4) + conv(8, w, 2 * w, 4) + conv(4, 2 * w, 4 * w, 4) + conv(2, 4 * w, 8 * w, 4)
+    conv_macs(16, 1, w, 4) + conv_macs(8, w, 2 * w, 4) + conv_macs(4, 2 * w, 4 * w, 4) + conv_macs(2, 4 * w, 8 * w, 4)
+}
+
+/// One forward pass of the U-Net: the encoder, and the decoder whose inputs carry the skips.
+fn generator_macs(w: i64) -> i64 {
+    encoder_macs(w) + conv_macs(2, 8 * w, 4 * w, 4) + conv_macs(4, 8 * w, 2 * w, 4) + conv_macs(8, 4 * w, w, 4) + conv_macs(16, 2 * w, 1, 4)
 }
 
 fn discriminator_macs(w: i64) -> i64 {
-    let conv = |hw_out: i64, cin: i64, cout: i64, k: i64| hw_out * hw_out * cin * cout * k * k;
-    conv(16, 1, w, 4) + conv(8, w, 2 * w, 4) + conv(4, 2 * w, 4 * w, 4) + conv(4, 4 * w, 8 * w, 3) + conv(4, 8 * w, 1, 3) + conv(1, 8 * w, 1, 4)
+    conv_macs(16, 1, w, 4) + conv_macs(8, w, 2 * w, 4) + conv_macs(4, 2 * w, 4 * w, 4) + conv_macs(4, 4 * w, 8 * w, 3) + conv_macs(4, 8 * w, 1, 3) + conv_macs(1, 8 * w, 1, 4)
 }
 
 /// FLOPs of one training step with all eight terms, taking backward ≈ 2 × forward.
@@ -144,6 +145,23 @@ fn python_json(python: &Path, args: &[&str]) -> Result<serde_json::Value> {
     let text = String::from_utf8_lossy(&out.stdout);
     let last = text.lines().last().unwrap_or("");
     serde_json::from_str(last).map_err(|e| Error::Config { field: "bench".into(), what: format!("unreadable reference output {last:?}: {e}") })
+}
+
+/// The largest |ours − reference| over the eight losses; an error naming the term when one
+/// differs by more than [`LOSS_TOLERANCE`] or is missing.
+pub fn compare_losses(ours: &LossParts<f64>, reference: &serde_json::Value, batch: i64) -> Result<f64> {
+    let mut max_diff = 0f64;
+    for (name, v) in LossParts::<f64>::NAMES.iter().zip(ours.terms()) {
+        let theirs = reference[name].as_f64().ok_or_else(|| Error::Metric(format!("the PyTorch reference lacks loss {name}")))?;
+        let diff = (v.copied().unwrap_or(f64::NAN) - theirs).abs();
+        if !(diff <= LOSS_TOLERANCE) {
+            return Err(Error::Metric(format!(
+                "loss-equivalence check failed at batch {batch}: {name} is {v:?} here and {theirs} in PyTorch (|Δ| {diff:.3e} > {LOSS_TOLERANCE:e})"
+            )));
+        }
+        max_diff = max_diff.max(diff);
+    }
+    Ok(max_diff)
 }
 
 fn step_bench(cfg: &Config, batch: i64, anomaly_batch: i64, runs: usize, opts: &BenchOptions, dir: &Path) -> Result<StepBench> {
@@ -182,17 +200,7 @@ fn step_bench(cfg: &Config, batch: i64, anomaly_batch: i64, runs: usize, opts: &
     // Same losses at the same weights, before anything trains.
     let ours = gan.losses(&cfg.loss, &cfg.patch, &normals, Some(&anomalies)).values();
     let reference = python_json(&opts.python, &[&opts.reference.to_string_lossy(), &file.to_string_lossy(), &runs.to_string()])?;
-    let mut max_diff = 0f64;
-    for (name, v) in LossParts::<f64>::NAMES.iter().zip(ours.terms()) {
-        let theirs = reference["losses"][name].as_f64().ok_or_else(|| Error::Metric(format!("reference lacks loss {name}")))?;
-        let diff = (v.copied().unwrap_or(f64::NAN) - theirs).abs();
-        if !(diff <= LOSS_TOLERANCE) {
-            return Err(Error::Metric(format!(
-                "loss-equivalence check failed at batch {batch}: {name} is {v:?} here and {theirs} in PyTorch (|Δ| {diff:.3e} > {LOSS_TOLERANCE:e})"
-            )));
-        }
-        max_diff = max_diff.max(diff);
-    }
+    let max_diff = compare_losses(&ours, &reference["losses"], batch)?;
     let pytorch = Timing::of(reference["step_s"].as_array().map(|a| a.iter().filter_map(|v| v.as_f64()).collect()).unwrap_or_default());
 
     let mut optimizers = Optimizers::new(&gan, &cfg.train)?;
@@ -297,5 +305,36 @@ impl BenchReport {
             s.push_str(&format!("  n = {:>9}  {:>9.3} ms   {:>11.3} ms   {:>11.1}x   {:.1e}\n", a.n, a.ganad.median_s * 1e3, a.sklearn.median_s * 1e3, a.speedup, a.abs_difference));
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loss_equivalence_fails_loudly() {
+        let ours = LossParts { reconstruction: Some(0.5), patch: Some(1.0), latent: Some(0.1), normal_adversarial: Some(0.7),
+            abc: Some(2.0), anomaly_adversarial: Some(0.6), normal_discriminator: Some(0.69), anomaly_discriminator: Some(0.68) };
+        let mut reference = serde_json::to_value(&ours).unwrap();
+        for v in reference.as_object_mut().unwrap().values_mut() {
+            *v = serde_json::json!(v.as_f64().unwrap() + 5e-5);
+        }
+        assert!(compare_losses(&ours, &reference, 64).unwrap() < 1e-4);
+        reference["abc"] = serde_json::json!(2.001);
+        let err = compare_losses(&ours, &reference, 64).unwrap_err().to_string();
+        assert!(err.contains("loss-equivalence check failed") && err.contains("abc"), "{err}");
+        let missing = compare_losses(&LossParts { latent: None, ..ours.clone() }, &reference, 1).unwrap_err().to_string();
+        assert!(missing.contains("latent"), "{missing}");
+    }
+
+    #[test]
+    fn flops_are_linear_in_the_batches() {
+        let cfg = Config::preset(Profile::Default);
+        let (normal, anomaly) = (step_flops(&cfg, 1, 0), step_flops(&cfg, 0, 1));
+        assert!(normal > anomaly && anomaly > 0.0, "the normal branch also encodes x̂");
+        assert_eq!(step_flops(&cfg, 64, 16), 64.0 * normal + 16.0 * anomaly);
+        // A 1×1×4×4 → 32 conv: 16·16·32·16 MACs.
+        assert_eq!(conv_macs(16, 1, 32, 4), 131_072);
     }
 }
