@@ -79,6 +79,7 @@ pub fn libtorch_version() -> Option<String> {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Timings {
+    /// Loading, verifying and splitting the dataset (shared by the runs on one split).
     pub data_s: f64,
     pub train_s: f64,
     pub evaluate_s: f64,

@@ -72,6 +72,8 @@ pub struct SplitData {
     pub train_anomaly: ImageSet,
     pub validation: ImageSet,
     pub test: ImageSet,
+    /// Seconds spent loading, verifying and splitting (filled by `experiment::prepare`).
+    pub prepare_s: f64,
 }
 
 impl SplitData {
@@ -85,6 +87,7 @@ impl SplitData {
             validation: ImageSet::new(&dataset.train, &split.validation, k, device),
             test: ImageSet::new(&dataset.test, &split.test, k, device),
             split,
+            prepare_s: 0.0,
         })
     }
 
