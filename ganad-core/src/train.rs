@@ -149,6 +149,15 @@ impl<'a> Trainer<'a> {
 
     /// Continues from `run_dir`'s `last` checkpoint (Adam moments restart from zero).
     pub fn resume(cfg: &Config, data: &'a SplitData, run_dir: &Path) -> Result<Self> {
+        let saved_path = run_dir.join("config.json");
+        let saved: Config = crate::atomic::read_json(&saved_path)?;
+        if saved != *cfg {
+            return Err(Error::Checkpoint {
+                path: saved_path,
+                what: "the run was started with another config".into(),
+                fix: "resume with the same flags and --config as the first run, or start a new --out".into(),
+            });
+        }
         let mut t = Self::new(cfg, data, run_dir)?;
         t.state = checkpoint::load(&t.last_checkpoint(), &mut t.gan)?;
         t.clock_offset = t.state.train_s;
@@ -349,5 +358,9 @@ mod tests {
         std::fs::write(t.last_checkpoint().join("generator.safetensors"), b"not weights").unwrap();
         let err = Trainer::resume(&cfg, &data, dir.path()).err().unwrap().to_string();
         assert!(err.contains("generator.safetensors") && err.contains("fix:"), "{err}");
+        let mut other = cfg.clone();
+        other.loss.abc = 0.5;
+        let err = Trainer::resume(&other, &data, dir.path()).err().unwrap().to_string();
+        assert!(err.contains("another config"), "{err}");
     }
 }
