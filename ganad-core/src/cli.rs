@@ -33,8 +33,8 @@ enum Command {
     Train(ExperimentArgs),
     /// Run a baseline (autoencoder or random) on exactly the GAN's split.
     Baseline {
-        /// Which baseline.
-        #[arg(long, value_parser = parse_baseline)]
+        /// Which baseline: ae or random.
+        #[arg(long)]
         kind: Method,
         #[command(flatten)]
         args: ExperimentArgs,
@@ -81,14 +81,6 @@ enum DataCommand {
         #[arg(long)]
         download: bool,
     },
-}
-
-fn parse_baseline(s: &str) -> Result<Method, String> {
-    match s {
-        "ae" => Ok(Method::Autoencoder),
-        "random" => Ok(Method::Random),
-        _ => Err(format!("{s:?} is not a baseline; use ae or random")),
-    }
 }
 
 #[derive(Args, Clone)]
@@ -157,6 +149,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Doctor => doctor(),
         Command::Data { command: DataCommand::Check { data_dir, download } } => data_check(data_dir, download),
         Command::Train(args) => experiment_command(Method::Gan, args),
+        Command::Baseline { kind: Method::Gan, .. } => bail!("gan is not a baseline; use `ganad train`, or --kind ae|random"),
         Command::Baseline { kind, args } => experiment_command(kind, args),
         Command::Eval { run, threshold_rule, rescore } => eval(&run, threshold_rule, rescore),
         Command::Sweep(args) => sweep(args),
@@ -326,8 +319,7 @@ fn eval(run: &Path, rule: Option<ThresholdRule>, rescore: bool) -> Result<()> {
             bail!("a random run has no checkpoint to rescore");
         }
         let data = experiment::prepare(&record.config)?;
-        let mut gan = ganad_core::gan::Gan::new(&record.config, data.device());
-        let _: ganad_core::train::TrainState = ganad_core::checkpoint::load(&dir.join("checkpoints/best"), &mut gan)?;
+        let (_, gan) = experiment::load_best(&dir, data.device())?;
         let scorer = ganad_core::score::ReconstructionScorer { generator: &gan.generator };
         let (evaluation, _, scores) = ganad_core::evaluate::evaluate(&scorer, &data, rule, record.config.train.eval_batch_size)?;
         let max_diff = scores.iter().zip(&record.test_scores).map(|(a, b)| (a.score - b.score).abs()).fold(0f32, f32::max);

@@ -122,6 +122,18 @@ impl RunRecord {
         atomic::write_json(&dir.join(Self::FILE), self)
     }
 
+    /// Test scores and labels (true = anomaly), in test-split order.
+    pub fn test_scores_and_labels(&self) -> (Vec<f32>, Vec<bool>) {
+        self.test_scores.iter().map(|s| (s.score, s.label == 1)).unzip()
+    }
+
+    /// The test ROC curve, named "method (AUROC x.xxxx)" for charts.
+    pub fn test_roc(&self) -> Result<(String, Vec<crate::metrics::RocPoint>)> {
+        let (scores, labels) = self.test_scores_and_labels();
+        let name = format!("{} (AUROC {:.4})", self.method.name(), self.evaluation.test.auroc);
+        Ok((name, crate::metrics::roc_curve(&scores, &labels)?))
+    }
+
     /// Reads `dir/run.json` (or `dir` itself if it is the file).
     pub fn load(dir: &Path) -> Result<Self> {
         let path = if dir.is_dir() { dir.join(Self::FILE) } else { dir.to_path_buf() };

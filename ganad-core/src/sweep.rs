@@ -90,11 +90,9 @@ pub fn parse_classes(s: &str) -> Result<Vec<u8>> {
 /// Parses "gan,ae,random".
 pub fn parse_methods(s: &str) -> Result<Vec<Method>> {
     s.split(',')
-        .map(|m| match m.trim() {
-            "gan" => Ok(Method::Gan),
-            "ae" => Ok(Method::Autoencoder),
-            "random" => Ok(Method::Random),
-            other => Err(crate::Error::config("methods", format!("unknown method {other:?}; use gan, ae, random"))),
+        .map(|m| {
+            <Method as clap::ValueEnum>::from_str(m.trim(), true)
+                .map_err(|_| crate::Error::config("methods", format!("unknown method {m:?}; use gan, ae, random")))
         })
         .collect()
 }
