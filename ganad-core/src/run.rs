@@ -37,7 +37,7 @@ impl Method {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Provenance {
     pub commit: String,
-    /// Tracked files differed from `commit` when the run started.
+    /// Tracked files outside `results/` differed from `commit` when the run started.
     pub dirty: bool,
     pub ganad_version: String,
     pub libtorch_version: String,
@@ -60,7 +60,8 @@ impl Provenance {
         };
         Provenance {
             commit: git(&["rev-parse", "HEAD"]).unwrap_or_else(|| "unknown".into()),
-            dirty: git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty()),
+            // Results are outputs, not code: rewriting them does not make a run "dirty".
+            dirty: git(&["status", "--porcelain", "--untracked-files=no", "--", ":/", ":(exclude,top)results"]).is_some_and(|s| !s.is_empty()),
             ganad_version: env!("CARGO_PKG_VERSION").into(),
             libtorch_version: libtorch_version().unwrap_or_else(|| "unknown".into()),
             created_unix: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
