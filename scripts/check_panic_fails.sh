@@ -10,12 +10,11 @@ nb=notebooks/.panic-check.ipynb
 trap 'rm -f "$nb"' EXIT
 python3 - "$nb" <<'PY'
 import json, sys
-prelude = json.load(open("notebooks/01-data-exploration.ipynb"))["cells"][1]
-assert prelude["cell_type"] == "code" and ":dep ganad-core" in "".join(prelude["source"]), "cell 1 of notebook 01 is no longer the prelude"
-cells = [prelude, {"cell_type": "code", "id": "panic", "metadata": {}, "execution_count": None, "outputs": [],
-                   "source": ["panic!(\"deliberate panic\");"]}]
 nb = json.load(open("notebooks/01-data-exploration.ipynb"))
-nb["cells"] = cells
+prelude = nb["cells"][1]
+assert prelude["cell_type"] == "code" and ":dep ganad-core" in "".join(prelude["source"]), "cell 1 of notebook 01 is no longer the prelude"
+nb["cells"] = [prelude, {"cell_type": "code", "id": "panic", "metadata": {}, "execution_count": None, "outputs": [],
+                         "source": ["panic!(\"deliberate panic\");"]}]
 json.dump(nb, open(sys.argv[1], "w"))
 PY
 if GANAD_HEADLESS=1 jupyter nbconvert --to html --execute --ExecutePreprocessor.kernel_name="$GANAD_KERNEL" \

@@ -166,7 +166,7 @@ pub fn compare_losses(ours: &LossParts<f64>, reference: &serde_json::Value, batc
 
 fn step_bench(cfg: &Config, batch: i64, anomaly_batch: i64, runs: usize, opts: &BenchOptions, dir: &Path) -> Result<StepBench> {
     tch::manual_seed(cfg.seed as i64);
-    let mut gan = Gan::new(cfg, Device::Cpu);
+    let gan = Gan::new(cfg, Device::Cpu);
     let normals = Tensor::rand([batch, 1, 32, 32], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
     let anomalies = Tensor::rand([anomaly_batch, 1, 32, 32], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
 
@@ -201,14 +201,17 @@ fn step_bench(cfg: &Config, batch: i64, anomaly_batch: i64, runs: usize, opts: &
     let ours = gan.losses(&cfg.loss, &cfg.patch, &normals, Some(&anomalies)).values();
     let reference = python_json(&opts.python, &[&opts.reference.to_string_lossy(), &file.to_string_lossy(), &runs.to_string()])?;
     let max_diff = compare_losses(&ours, &reference["losses"], batch)?;
-    let pytorch = Timing::of(reference["step_s"].as_array().map(|a| a.iter().filter_map(|v| v.as_f64()).collect()).unwrap_or_default());
+    let samples: Vec<f64> = reference["step_s"].as_array().map(|a| a.iter().filter_map(|v| v.as_f64()).collect()).unwrap_or_default();
+    if samples.is_empty() {
+        return Err(Error::Metric("the PyTorch reference reported no step times".into()));
+    }
+    let pytorch = Timing::of(samples);
 
     let mut optimizers = Optimizers::new(&gan, &cfg.train)?;
     let ganad = time_runs(runs, || {
         let parts = gan.losses(&cfg.loss, &cfg.patch, &normals, Some(&anomalies));
         optimizers.update(&parts, &cfg.loss);
     });
-    let _ = &mut gan;
     let flops = step_flops(cfg, batch, anomaly_batch);
     Ok(StepBench {
         batch,
