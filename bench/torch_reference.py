@@ -1,14 +1,17 @@
-"""PyTorch eager twin of ganad's networks and eight losses, for `ganad bench`.
+"""PyTorch eager twin of ganad's networks and eight losses (the paper's recipe), for `ganad bench`.
 
 Reads a safetensors file written by the bench (the three networks' weights under the prefixes
 `generator.`, `normal_discriminator.`, `anomaly_discriminator.`, the inputs `normals` and
 `anomalies`, and the settings as 0-d tensors), computes the eight losses at those weights,
-then times training steps with the same update order as ganad's trainer. Prints one JSON line.
+then times what a PyTorch user would write: training steps with the same update order as
+ganad's trainer, and optionally a whole epoch, a whole class and scoring on tensors of the
+shapes ganad's runs use. Plain eager fp32, no tricks. Prints one JSON line.
 
-    python bench/torch_reference.py BENCH.safetensors STEPS
+    python bench/torch_reference.py BENCH.safetensors STEPS [--epoch STEPS,VALIDATION]
+        [--class EPOCHS,STEPS,VALIDATION,TEST] [--score IMAGES]
 """
+import argparse
 import json
-import sys
 import time
 
 import torch
@@ -18,13 +21,6 @@ from safetensors.torch import load_file
 
 NAMES = ["reconstruction", "patch", "latent", "normal_adversarial", "abc",
          "anomaly_adversarial", "normal_discriminator", "anomaly_discriminator"]
-
-
-def init(m):
-    # Same as ganad (nets/init.rs); the loaded weights overwrite it anyway.
-    if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-        nn.init.normal_(m.weight, 0.0, 0.02)
-        nn.init.zeros_(m.bias)
 
 
 def lrelu(x):
@@ -103,10 +99,16 @@ def losses(g, dn, da, x, xa, s):
 
 
 def main():
-    path, steps = sys.argv[1], int(sys.argv[2])
-    torch.set_num_threads(int(load_file(path)["threads"].item()))
-    t = load_file(path)
-    s = {k: int(t[k].item()) for k in ["width", "disc_width", "window", "stride", "top_k"]}
+    p = argparse.ArgumentParser()
+    p.add_argument("file")
+    p.add_argument("steps", type=int)
+    p.add_argument("--epoch", help="STEPS,VALIDATION: one epoch of training steps, then scoring the validation set")
+    p.add_argument("--class", dest="whole_class", help="EPOCHS,STEPS,VALIDATION,TEST: a whole class, train and score")
+    p.add_argument("--score", type=int, help="IMAGES: scoring throughput")
+    a = p.parse_args()
+    t = load_file(a.file)
+    torch.set_num_threads(int(t["threads"].item()))
+    s = {k: int(t[k].item()) for k in ["width", "disc_width", "window", "stride", "top_k", "eval_batch"]}
     weights = {n: float(t[f"weight.{n}"].item()) for n in NAMES}
     g, dn, da = Generator(s["width"]), Discriminator(s["disc_width"]), Discriminator(s["disc_width"])
     for prefix, net in [("generator.", g), ("normal_discriminator.", dn), ("anomaly_discriminator.", da)]:
@@ -122,7 +124,7 @@ def main():
     lr = float(t["learning_rate"].item())
     opts = [torch.optim.Adam(n.parameters(), lr=lr, betas=(0.5, 0.999)) for n in (g, dn, da)]
 
-    def step():
+    def step(x, xa):
         out = losses(g, dn, da, x, xa, s)
         total = sum(weights[n] * out[n] for n in NAMES[:6])
         opts[0].zero_grad()
@@ -133,13 +135,50 @@ def main():
             (weights[name] * out[name]).backward()
             opt.step()
 
-    step()  # warm-up
+    @torch.no_grad()
+    def score(images):
+        g.eval()
+        scores = [(b - g.decode(g.encode(b))).abs().flatten(1).mean(1) for b in images.split(s["eval_batch"])]
+        g.train()
+        return torch.cat(scores)
+
+    def epoch(steps, validation):
+        # A trainer's epoch: batches gathered from a set, one step each, then validation scores.
+        pool, pool_a = x.repeat(2, 1, 1, 1), xa.repeat(2, 1, 1, 1)
+        for i in range(steps):
+            rows = torch.randint(0, pool.shape[0], (x.shape[0],))
+            rows_a = torch.randint(0, pool_a.shape[0], (xa.shape[0],))
+            step(pool[rows], pool_a[rows_a])
+        score(validation)
+
+    step(x, xa)  # warm-up
     times = []
-    for _ in range(steps):
+    for _ in range(a.steps):
         t0 = time.perf_counter()
-        step()
+        step(x, xa)
         times.append(time.perf_counter() - t0)
-    print(json.dumps({"losses": first, "step_s": times, "torch": torch.__version__, "threads": torch.get_num_threads()}))
+    result = {"losses": first, "step_s": times, "torch": torch.__version__, "threads": torch.get_num_threads()}
+    if a.epoch:
+        steps, val = map(int, a.epoch.split(","))
+        validation = torch.rand(val, 1, 32, 32) * 2 - 1
+        t0 = time.perf_counter()
+        epoch(steps, validation)
+        result["epoch_s"] = time.perf_counter() - t0
+    if a.whole_class:
+        epochs, steps, val, test = map(int, a.whole_class.split(","))
+        validation, test_set = torch.rand(val, 1, 32, 32) * 2 - 1, torch.rand(test, 1, 32, 32) * 2 - 1
+        t0 = time.perf_counter()
+        for _ in range(epochs):
+            epoch(steps, validation)
+        score(test_set)
+        result["class_s"] = time.perf_counter() - t0
+    if a.score:
+        images = torch.rand(a.score, 1, 32, 32) * 2 - 1
+        score(images[: s["eval_batch"]])  # warm-up
+        t0 = time.perf_counter()
+        score(images)
+        result["score_images_per_s"] = a.score / (time.perf_counter() - t0)
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

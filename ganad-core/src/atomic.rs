@@ -53,7 +53,7 @@ mod tests {
 
     #[test]
     fn failed_write_keeps_previous_file() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::tempdir::TempDir::new("test").unwrap();
         let path = dir.path().join("a.json");
         write_json(&path, &vec![1, 2, 3]).unwrap();
         let failed = write_with(&path, |tmp| {

@@ -1,13 +1,21 @@
 //! `ganad bench`: speed measured in one run against references on the same inputs — the GAN
-//! training step against a PyTorch eager twin (bench/torch_reference.py, after checking both
-//! compute the same eight losses on the same weights), scoring throughput, AUROC against
-//! scikit-learn, and model FLOPs against the machine's measured matmul rate.
+//! training step of the paper's eight losses against a PyTorch eager twin
+//! (bench/torch_reference.py, after checking both compute the same losses on the same weights),
+//! a whole epoch and a whole class against the twin doing the same, scoring throughput, AUROC
+//! against scikit-learn, and the step's FLOP rate against the machine's measured matmul rate.
+//!
+//! ganad runs as training runs it: in the precision `train.precision = auto` picks (bf16 on a
+//! CPU with native bf16 units, else fp32), each discriminator once per reconstruction, gradients
+//! only where needed, flat Adam. The twin is what a PyTorch user would write: plain eager fp32.
 
-use crate::config::{Config, Profile};
+use crate::config::{Config, PrecisionChoice, Profile, Recipe};
+use crate::data::{ImageSet, Split, SplitData};
 use crate::error::{Error, Result};
-use crate::gan::Gan;
 use crate::losses::LossParts;
-use crate::score::{score_set, ReconstructionScorer};
+use crate::model::Model;
+use crate::nets::Precision;
+use crate::run::Method;
+use crate::score::score_set;
 use crate::train::Optimizers;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -15,8 +23,12 @@ use std::process::Command;
 use std::time::Instant;
 use tch::{Device, Kind, Tensor};
 
-/// Largest allowed difference between a loss computed here and by PyTorch.
+/// Largest allowed |Δ| between a loss computed here in fp32 and by PyTorch.
 pub const LOSS_TOLERANCE: f64 = 1e-4;
+
+/// Largest allowed |Δ| / max(1, |loss|) for the bf16 path: bfloat16 keeps 8 significant bits
+/// (relative step 2⁻⁸ ≈ 0.4 %), and a loss goes through some twenty layers of them.
+pub const BF16_LOSS_TOLERANCE: f64 = 3e-2;
 
 #[derive(Debug, Clone)]
 pub struct BenchOptions {
@@ -49,13 +61,30 @@ impl Timing {
 pub struct StepBench {
     pub batch: i64,
     pub anomaly_batch: i64,
+    /// ganad as it trains (the precision `auto` picks).
     pub ganad: Timing,
+    /// ganad forced to fp32.
+    pub ganad_fp32: Timing,
     pub pytorch: Timing,
     /// PyTorch median / ganad median: > 1 means ganad is faster.
     pub speedup: f64,
+    pub speedup_fp32: f64,
+    /// max |Δloss| against PyTorch, fp32 path (must be ≤ [`LOSS_TOLERANCE`]).
+    pub max_loss_difference_fp32: f64,
+    /// max |Δloss| / max(1, |loss|) of the precision ganad trains in (≤ [`BF16_LOSS_TOLERANCE`] for bf16).
     pub max_loss_difference: f64,
     pub forward_backward_gflop: f64,
     pub ganad_gflops: f64,
+    pub pytorch_gflops: f64,
+}
+
+/// A longer stretch timed once on each side.
+#[derive(Debug, Clone, Serialize)]
+pub struct PhaseBench {
+    pub what: String,
+    pub ganad_s: f64,
+    pub pytorch_s: f64,
+    pub speedup: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -71,12 +100,25 @@ pub struct AurocBench {
 pub struct BenchReport {
     pub provenance: crate::run::Provenance,
     pub machine: String,
+    /// Whether the CPU computes bf16 natively (AVX-512 BF16 / AMX), which `auto` precision uses.
+    pub cpu_native_bf16: bool,
+    pub precision: String,
     pub threads: i32,
     pub profile: String,
     pub base_width: i64,
-    pub matmul_gflops: f64,
+    pub matmul_gflops_fp32: f64,
+    pub matmul_gflops_bf16: Option<f64>,
+    /// ganad's rate at batch 64 over the fp32 matmul rate (the twin's precision).
+    pub matmul_share_fp32: f64,
     pub steps: Vec<StepBench>,
-    pub scoring_images_per_s: f64,
+    pub epoch: PhaseBench,
+    pub class: PhaseBench,
+    /// Train + score of one class in the default (ganad) recipe on the same data: no twin,
+    /// what the improved recipe costs beside the paper's.
+    pub class_default_recipe_s: f64,
+    pub scoring: PhaseBench,
+    pub scoring_ganad_images_per_s: f64,
+    pub scoring_pytorch_images_per_s: f64,
     pub auroc: Vec<AurocBench>,
 }
 
@@ -116,18 +158,20 @@ fn discriminator_macs(w: i64) -> i64 {
     conv_macs(16, 1, w, 4) + conv_macs(8, w, 2 * w, 4) + conv_macs(4, 2 * w, 4 * w, 4) + conv_macs(4, 4 * w, 8 * w, 3) + conv_macs(4, 8 * w, 1, 3) + conv_macs(1, 8 * w, 1, 4)
 }
 
-/// FLOPs of one training step with all eight terms, taking backward ≈ 2 × forward.
+/// FLOPs of one training step with all eight terms, taking backward ≈ 2 × forward: what the
+/// method needs, each discriminator once on the originals and once on the reconstructions (the
+/// twin runs a third, detached pass that ganad does not; it is not counted for either side).
 pub fn step_flops(cfg: &Config, batch: i64, anomaly_batch: i64) -> f64 {
     let (g, d) = (cfg.model.base_width, cfg.model.discriminator_width);
-    // G on normals + E(x̂) + D_N thrice (x̂, x, x̂ detached); G on anomalies + D_A thrice.
-    let macs = batch * (generator_macs(g) + encoder_macs(g) + 3 * discriminator_macs(d)) + anomaly_batch * (generator_macs(g) + 3 * discriminator_macs(d));
+    // G on normals + E(x̂) + D_N twice (x̂, x); G on anomalies + D_A twice.
+    let macs = batch * (generator_macs(g) + encoder_macs(g) + 2 * discriminator_macs(d)) + anomaly_batch * (generator_macs(g) + 2 * discriminator_macs(d));
     3.0 * 2.0 * macs as f64
 }
 
-fn matmul_gflops() -> f64 {
+fn matmul_gflops(kind: Kind) -> f64 {
     let n = 1024;
-    let a = Tensor::randn([n, n], (Kind::Float, Device::Cpu));
-    let b = Tensor::randn([n, n], (Kind::Float, Device::Cpu));
+    let a = Tensor::randn([n, n], (Kind::Float, Device::Cpu)).to_kind(kind);
+    let b = Tensor::randn([n, n], (Kind::Float, Device::Cpu)).to_kind(kind);
     let t = time_runs(10, || {
         let _ = a.matmul(&b);
     });
@@ -147,16 +191,31 @@ fn python_json(python: &Path, args: &[&str]) -> Result<serde_json::Value> {
     serde_json::from_str(last).map_err(|e| Error::Config { field: "bench".into(), what: format!("unreadable reference output {last:?}: {e}") })
 }
 
-/// The largest |ours − reference| over the eight losses; an error naming the term when one
-/// differs by more than [`LOSS_TOLERANCE`] or is missing.
-pub fn compare_losses(ours: &LossParts<f64>, reference: &serde_json::Value, batch: i64) -> Result<f64> {
+/// The largest difference between our losses and the reference's: |Δ| for fp32, |Δ| / max(1,
+/// |loss|) for bf16. An error naming the term when one exceeds the precision's tolerance
+/// ([`LOSS_TOLERANCE`], [`BF16_LOSS_TOLERANCE`]) or is computed on one side only.
+pub fn compare_losses(ours: &LossParts<f64>, reference: &serde_json::Value, batch: i64, precision: Precision) -> Result<f64> {
+    let tolerance = match precision {
+        Precision::Fp32 => LOSS_TOLERANCE,
+        Precision::Bf16 => BF16_LOSS_TOLERANCE,
+    };
     let mut max_diff = 0f64;
     for (name, v) in LossParts::<f64>::NAMES.iter().zip(ours.terms()) {
-        let theirs = reference[name].as_f64().ok_or_else(|| Error::Metric(format!("the PyTorch reference lacks loss {name}")))?;
-        let diff = (v.copied().unwrap_or(f64::NAN) - theirs).abs();
-        if !(diff <= LOSS_TOLERANCE) {
+        let diff = match (v, reference[name].as_f64()) {
+            (None, None) => continue,
+            (Some(ours), Some(theirs)) => match precision {
+                Precision::Fp32 => (ours - theirs).abs(),
+                Precision::Bf16 => (ours - theirs).abs() / theirs.abs().max(1.0),
+            },
+            (ours, theirs) => {
+                return Err(Error::Metric(format!("loss-equivalence check failed at batch {batch}: {name} is {ours:?} here and {theirs:?} in PyTorch")))
+            }
+        };
+        if !(diff <= tolerance) {
             return Err(Error::Metric(format!(
-                "loss-equivalence check failed at batch {batch}: {name} is {v:?} here and {theirs} in PyTorch (|Δ| {diff:.3e} > {LOSS_TOLERANCE:e})"
+                "loss-equivalence check failed at batch {batch} ({}): {name} is {v:?} here and {} in PyTorch (difference {diff:.3e} > {tolerance:e})",
+                precision.name(),
+                reference[name]
             )));
         }
         max_diff = max_diff.max(diff);
@@ -164,15 +223,10 @@ pub fn compare_losses(ours: &LossParts<f64>, reference: &serde_json::Value, batc
     Ok(max_diff)
 }
 
-fn step_bench(cfg: &Config, batch: i64, anomaly_batch: i64, runs: usize, opts: &BenchOptions, dir: &Path) -> Result<StepBench> {
-    tch::manual_seed(cfg.seed as i64);
-    let gan = Gan::new(cfg, Device::Cpu);
-    let normals = Tensor::rand([batch, 1, 32, 32], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
-    let anomalies = Tensor::rand([anomaly_batch, 1, 32, 32], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
-
-    // The shared starting point: weights, inputs and settings in one safetensors file.
+/// The shared starting point for both sides: weights, inputs and settings in one safetensors file.
+fn write_inputs(file: &Path, model: &Model, cfg: &Config, normals: &Tensor, anomalies: &Tensor) -> Result<()> {
     let mut named: Vec<(String, Tensor)> = Vec::new();
-    for (net, vs) in gan.stores() {
+    for (net, vs) in model.stores() {
         for (k, v) in vs.variables() {
             named.push((format!("{net}.{k}"), v));
         }
@@ -186,6 +240,7 @@ fn step_bench(cfg: &Config, batch: i64, anomaly_batch: i64, runs: usize, opts: &
         ("window", cfg.patch.window as f64),
         ("stride", cfg.patch.stride as f64),
         ("top_k", cfg.patch.top_k as f64),
+        ("eval_batch", cfg.train.eval_batch_size as f64),
         ("learning_rate", cfg.train.learning_rate),
         ("threads", tch::get_num_threads() as f64),
     ] {
@@ -194,35 +249,152 @@ fn step_bench(cfg: &Config, batch: i64, anomaly_batch: i64, runs: usize, opts: &
     for (name, v) in LossParts::<f64>::NAMES.iter().zip(cfg.loss.values()) {
         named.push((format!("weight.{name}"), scalar(v)));
     }
-    let file = dir.join(format!("bench-b{batch}.safetensors"));
-    Tensor::write_safetensors(&named, &file)?;
+    Ok(Tensor::write_safetensors(&named, file)?)
+}
 
-    // Same losses at the same weights, before anything trains.
-    let ours = gan.losses(&cfg.loss, &cfg.patch, &normals, Some(&anomalies)).values();
-    let reference = python_json(&opts.python, &[&opts.reference.to_string_lossy(), &file.to_string_lossy(), &runs.to_string()])?;
-    let max_diff = compare_losses(&ours, &reference["losses"], batch)?;
-    let samples: Vec<f64> = reference["step_s"].as_array().map(|a| a.iter().filter_map(|v| v.as_f64()).collect()).unwrap_or_default();
+/// The paper-recipe GAN in a precision, from the same seed (so the same weights).
+fn gan_model(cfg: &Config, precision: PrecisionChoice) -> Result<(Config, Model)> {
+    let mut cfg = cfg.clone();
+    cfg.train.precision = precision;
+    tch::manual_seed(cfg.seed as i64);
+    let model = Model::new(Method::Gan, &cfg, Device::Cpu)?;
+    Ok((cfg, model))
+}
+
+/// One training step as the trainer takes it: every loss, their values (the trainer's one host
+/// transfer), the gradients and the three Adam updates.
+fn timed_steps(cfg: &Config, model: &Model, normals: &Tensor, anomalies: &Tensor, runs: usize) -> Timing {
+    let mut optimizers = Optimizers::new(Method::Gan, model, cfg);
+    time_runs(runs, || {
+        let parts = model.losses(cfg, normals, Some(anomalies));
+        let _ = parts.values();
+        optimizers.update(model, &parts, &cfg.loss, cfg.train.learning_rate).expect("every network has its optimizer");
+    })
+}
+
+fn reference_samples(reference: &serde_json::Value, key: &str) -> Result<Vec<f64>> {
+    let samples: Vec<f64> = reference[key].as_array().map(|a| a.iter().filter_map(|v| v.as_f64()).collect()).unwrap_or_default();
     if samples.is_empty() {
-        return Err(Error::Metric("the PyTorch reference reported no step times".into()));
+        return Err(Error::Metric(format!("the PyTorch reference reported no {key}")));
     }
-    let pytorch = Timing::of(samples);
+    Ok(samples)
+}
 
-    let mut optimizers = Optimizers::new(&gan, &cfg.train)?;
-    let ganad = time_runs(runs, || {
-        let parts = gan.losses(&cfg.loss, &cfg.patch, &normals, Some(&anomalies));
-        optimizers.update(&parts, &cfg.loss);
-    });
+fn step_bench(cfg: &Config, batch: i64, anomaly_batch: i64, runs: usize, opts: &BenchOptions, dir: &Path) -> Result<StepBench> {
+    let (fp32_cfg, fp32) = gan_model(cfg, PrecisionChoice::Fp32)?;
+    let (auto_cfg, auto) = gan_model(cfg, PrecisionChoice::Auto)?;
+    let precision = crate::device::precision(PrecisionChoice::Auto, Device::Cpu)?;
+    let normals = Tensor::rand([batch, 1, 32, 32], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
+    let anomalies = Tensor::rand([anomaly_batch, 1, 32, 32], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
+    let file = dir.join(format!("bench-b{batch}.safetensors"));
+    write_inputs(&file, &fp32, cfg, &normals, &anomalies)?;
+
+    // Same losses at the same weights, before anything trains: fp32 at 1e-4, and the precision
+    // ganad trains in at its own tolerance.
+    let reference = python_json(&opts.python, &[&opts.reference.to_string_lossy(), &file.to_string_lossy(), &runs.to_string()])?;
+    let losses_of = |c: &Config, m: &Model| m.losses(c, &normals, Some(&anomalies)).values();
+    let max_loss_difference_fp32 = compare_losses(&losses_of(&fp32_cfg, &fp32), &reference["losses"], batch, Precision::Fp32)?;
+    let max_loss_difference = compare_losses(&losses_of(&auto_cfg, &auto), &reference["losses"], batch, precision)?;
+    let pytorch = Timing::of(reference_samples(&reference, "step_s")?);
+
+    let ganad_fp32 = timed_steps(&fp32_cfg, &fp32, &normals, &anomalies, runs);
+    let ganad = timed_steps(&auto_cfg, &auto, &normals, &anomalies, runs);
     let flops = step_flops(cfg, batch, anomaly_batch);
     Ok(StepBench {
         batch,
         anomaly_batch,
         speedup: pytorch.median_s / ganad.median_s,
-        max_loss_difference: max_diff,
+        speedup_fp32: pytorch.median_s / ganad_fp32.median_s,
+        max_loss_difference_fp32,
+        max_loss_difference,
         forward_backward_gflop: flops / 1e9,
         ganad_gflops: flops / ganad.median_s / 1e9,
+        pytorch_gflops: flops / pytorch.median_s / 1e9,
         ganad,
+        ganad_fp32,
         pytorch,
     })
+}
+
+/// Random images in [−1, 1] as a set whose labels alternate (so AUROCs are defined).
+fn synthetic_set(n: usize) -> ImageSet {
+    ImageSet {
+        images: Tensor::rand([n as i64, 1, 32, 32], (Kind::Float, Device::Cpu)) * 2.0 - 1.0,
+        classes: (0..n).map(|i| (i % 2) as u8).collect(),
+        labels: (0..n).map(|i| i % 2 == 1).collect(),
+        indices: (0..n).collect(),
+    }
+}
+
+/// A split of random images with the sizes of a real one (content does not change the time).
+fn synthetic_split(cfg: &Config) -> SplitData {
+    let spec = cfg.split_spec();
+    let normals = 5400;
+    let anomalies = crate::data::split::anomaly_count(spec.anomaly_ratio, normals);
+    let (validation, test) = (6000, 10_000);
+    SplitData {
+        split: Split { normal_class: 0, train_normal: (0..normals).collect(), train_anomaly: (0..anomalies).collect(), validation: (0..validation).collect(), test: (0..test).collect() },
+        train_normal: synthetic_set(normals),
+        train_anomaly: synthetic_set(anomalies),
+        validation: synthetic_set(validation),
+        test: synthetic_set(test),
+        prepare_s: 0.0,
+    }
+}
+
+/// One epoch and one whole class (train + score) of the paper's recipe, ganad against the twin,
+/// and ganad's default recipe on the same class.
+fn phase_benches(cfg: &Config, opts: &BenchOptions, dir: &Path) -> Result<(PhaseBench, PhaseBench, f64, PhaseBench, f64, f64)> {
+    let data = synthetic_split(cfg);
+    let steps = data.train_normal.len().div_ceil(cfg.train.batch_size);
+    let (batch, anomaly_batch) = (cfg.train.batch_size as i64, cfg.train.anomaly_batch_size as i64);
+    let (val, test) = (data.validation.len(), data.test.len());
+    let epochs = cfg.train.epochs;
+
+    let (_, model) = gan_model(cfg, PrecisionChoice::Fp32)?;
+    let file = dir.join("bench-phases.safetensors");
+    write_inputs(&file, &model, cfg, &data.train_normal.images.narrow(0, 0, batch), &data.train_anomaly.images.narrow(0, 0, anomaly_batch))?;
+    let reference = python_json(
+        &opts.python,
+        &[&opts.reference.to_string_lossy(), &file.to_string_lossy(), "1", "--epoch", &format!("{steps},{val}"), "--class", &format!("{epochs},{steps},{val},{test}"), "--score", &test.to_string()],
+    )?;
+    let number = |key: &str| reference[key].as_f64().ok_or_else(|| Error::Metric(format!("the PyTorch reference reported no {key}")));
+
+    let run_dir = crate::tempdir::TempDir::new("bench-run")?;
+    let t = Instant::now();
+    let mut trainer = crate::train::Trainer::new(Method::Gan, cfg, &data, run_dir.path())?;
+    trainer.run_epoch(&mut |_| {})?;
+    let epoch_s = t.elapsed().as_secs_f64();
+    drop(trainer);
+
+    let timed_class = |cfg: &Config| -> Result<f64> {
+        let dir = crate::tempdir::TempDir::new("bench-class")?;
+        let t = Instant::now();
+        let hooks = crate::experiment::Hooks { on_step: &mut |_| {}, on_epoch: &mut |_| {} };
+        crate::experiment::run(Method::Gan, cfg, None, &data, dir.path(), false, hooks)?;
+        Ok(t.elapsed().as_secs_f64())
+    };
+    let class_s = timed_class(cfg)?;
+    let default_s = timed_class(&Config::preset(Profile::Default))?;
+
+    let scorer = crate::score::ReconstructionScorer { generator: &model.gan().expect("a GAN").generator };
+    let (_, auto) = gan_model(cfg, PrecisionChoice::Auto)?;
+    let auto_scorer = crate::score::ReconstructionScorer { generator: &auto.gan().expect("a GAN").generator };
+    let _ = score_set(&scorer, &data.validation, cfg.train.eval_batch_size); // warm-up
+    let t = Instant::now();
+    score_set(&auto_scorer, &data.test, cfg.train.eval_batch_size);
+    let ganad_ips = test as f64 / t.elapsed().as_secs_f64();
+    let pytorch_ips = number("score_images_per_s")?;
+
+    let phase = |what: String, ganad_s: f64, pytorch_s: f64| PhaseBench { what, ganad_s, pytorch_s, speedup: pytorch_s / ganad_s };
+    Ok((
+        phase(format!("one epoch: {steps} steps of {batch} + {anomaly_batch}, then {val} validation scores"), epoch_s, number("epoch_s")?),
+        phase(format!("one class: {epochs} epochs, then {test} test scores"), class_s, number("class_s")?),
+        default_s,
+        phase(format!("scoring {test} images (mean ℓ1, batches of {})", cfg.train.eval_batch_size), test as f64 / ganad_ips, test as f64 / pytorch_ips),
+        ganad_ips,
+        pytorch_ips,
+    ))
 }
 
 fn auroc_bench(n: usize, runs: usize, opts: &BenchOptions, dir: &Path) -> Result<AurocBench> {
@@ -247,62 +419,69 @@ fn auroc_bench(n: usize, runs: usize, opts: &BenchOptions, dir: &Path) -> Result
     Ok(AurocBench { n, speedup: sklearn.median_s / ganad.median_s, abs_difference: (value - theirs).abs(), ganad, sklearn })
 }
 
-/// Runs every measurement (on the CPU, with the default profile's networks).
+/// Runs every measurement (on the CPU, the paper's recipe at the default profile's width).
 pub fn run_bench(opts: &BenchOptions) -> Result<BenchReport> {
-    let dir = tempfile_dir()?;
-    let cfg = Config::preset(Profile::Default);
+    let scratch = crate::tempdir::TempDir::new("bench")?;
+    let dir = scratch.path().to_path_buf();
+    let cfg = Config::recipe(Recipe::Paper, Profile::Default);
     let runs = if opts.quick { 5 } else { 20 };
     let mut steps = Vec::new();
     for (batch, anomaly_batch) in [(64, 16), (1, 1)] {
         steps.push(step_bench(&cfg, batch, anomaly_batch, runs, opts, &dir)?);
     }
-    // Scoring: the generator over a test-sized set of random images.
-    let gan = Gan::new(&cfg, Device::Cpu);
-    let n = if opts.quick { 2_000 } else { 10_000 };
-    let set = crate::data::ImageSet {
-        images: Tensor::rand([n, 1, 32, 32], (Kind::Float, Device::Cpu)) * 2.0 - 1.0,
-        classes: vec![0; n as usize],
-        labels: vec![false; n as usize],
-        indices: (0..n as usize).collect(),
-    };
-    let scorer = ReconstructionScorer { generator: &gan.generator };
-    let scoring = time_runs(3, || {
-        score_set(&scorer, &set, cfg.train.eval_batch_size);
-    });
+    let (epoch, class, class_default_recipe_s, scoring, scoring_ganad_images_per_s, scoring_pytorch_images_per_s) = phase_benches(&cfg, opts, &dir)?;
     let sizes: &[usize] = if opts.quick { &[10_000, 100_000] } else { &[10_000, 100_000, 1_000_000] };
     let auroc = sizes.iter().map(|&n| auroc_bench(n, if n >= 1_000_000 { 5 } else { runs }, opts, &dir)).collect::<Result<Vec<_>>>()?;
-    let _ = std::fs::remove_dir_all(&dir);
+    let native = crate::device::cpu_native_bf16();
+    let matmul_gflops_fp32 = matmul_gflops(Kind::Float);
     Ok(BenchReport {
         provenance: crate::run::Provenance::now(),
         machine: format!("{}, {} CPUs", cpu_model(), std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
+        cpu_native_bf16: native,
+        precision: crate::device::precision(PrecisionChoice::Auto, Device::Cpu)?.name().into(),
         threads: tch::get_num_threads(),
         profile: if opts.quick { "quick".into() } else { "full".into() },
         base_width: cfg.model.base_width,
-        matmul_gflops: matmul_gflops(),
+        matmul_share_fp32: steps[0].ganad_gflops / matmul_gflops_fp32,
+        matmul_gflops_fp32,
+        matmul_gflops_bf16: native.then(|| matmul_gflops(Kind::BFloat16)),
         steps,
-        scoring_images_per_s: n as f64 / scoring.median_s,
+        epoch,
+        class,
+        class_default_recipe_s,
+        scoring,
+        scoring_ganad_images_per_s,
+        scoring_pytorch_images_per_s,
         auroc,
     })
-}
-
-fn tempfile_dir() -> Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("ganad-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    Ok(dir)
 }
 
 impl BenchReport {
     /// The table printed by `ganad bench`.
     pub fn table(&self) -> String {
-        let mut s = format!("machine: {} ({} libtorch threads); matmul 1024² {:.1} GFLOP/s\n", self.machine, self.threads, self.matmul_gflops);
-        s.push_str("training step (8 losses, G + D_N + D_A, width 32)  ganad median   PyTorch median   PyTorch/ganad   max |Δloss|   GFLOP/step  ganad GFLOP/s\n");
+        let mut s = format!(
+            "machine: {} ({} libtorch threads); native bf16: {}; ganad trains in {}\nmatmul 1024²: {:.0} GFLOP/s fp32{}\n",
+            self.machine,
+            self.threads,
+            self.cpu_native_bf16,
+            self.precision,
+            self.matmul_gflops_fp32,
+            self.matmul_gflops_bf16.map(|g| format!(", {g:.0} GFLOP/s bf16")).unwrap_or_default()
+        );
+        s.push_str("training step, paper's 8 losses (G + D_N + D_A), width 32   ganad       ganad fp32   PyTorch     PyTorch/ganad (fp32)   max Δloss fp32 / ganad   GFLOP/step   ganad GFLOP/s\n");
         for b in &self.steps {
             s.push_str(&format!(
-                "  batch {:>2} + {:>2} anomalies                          {:>9.2} ms   {:>11.2} ms   {:>11.2}x   {:>10.1e}   {:>9.3}   {:>9.1}\n",
-                b.batch, b.anomaly_batch, b.ganad.median_s * 1e3, b.pytorch.median_s * 1e3, b.speedup, b.max_loss_difference, b.forward_backward_gflop, b.ganad_gflops
+                "  batch {:>2} + {:>2} anomalies                                  {:>7.1} ms   {:>7.1} ms   {:>7.1} ms   {:>5.2}x ({:.2}x)          {:.1e} / {:.1e}          {:>7.3}   {:>7.1}\n",
+                b.batch, b.anomaly_batch, b.ganad.median_s * 1e3, b.ganad_fp32.median_s * 1e3, b.pytorch.median_s * 1e3, b.speedup, b.speedup_fp32,
+                b.max_loss_difference_fp32, b.max_loss_difference, b.forward_backward_gflop, b.ganad_gflops
             ));
         }
-        s.push_str(&format!("scoring: {:.0} images/s\n", self.scoring_images_per_s));
+        s.push_str(&format!("ganad at batch 64: {:.0} % of the fp32 matmul rate\n", self.matmul_share_fp32 * 100.0));
+        for p in [&self.epoch, &self.class, &self.scoring] {
+            s.push_str(&format!("{:<70} ganad {:>7.2} s   PyTorch {:>7.2} s   {:>5.2}x\n", p.what, p.ganad_s, p.pytorch_s, p.speedup));
+        }
+        s.push_str(&format!("scoring: ganad {:.0} images/s, PyTorch {:.0} images/s\n", self.scoring_ganad_images_per_s, self.scoring_pytorch_images_per_s));
+        s.push_str(&format!("one class in ganad's default recipe (same data): {:.1} s\n", self.class_default_recipe_s));
         s.push_str("AUROC            ganad median   sklearn median   sklearn/ganad   |Δ|\n");
         for a in &self.auroc {
             s.push_str(&format!("  n = {:>9}  {:>9.3} ms   {:>11.3} ms   {:>11.1}x   {:.1e}\n", a.n, a.ganad.median_s * 1e3, a.sklearn.median_s * 1e3, a.speedup, a.abs_difference));
@@ -318,22 +497,27 @@ mod tests {
     #[test]
     fn loss_equivalence_fails_loudly() {
         let ours = LossParts { reconstruction: Some(0.5), patch: Some(1.0), latent: Some(0.1), normal_adversarial: Some(0.7),
-            abc: Some(2.0), anomaly_adversarial: Some(0.6), normal_discriminator: Some(0.69), anomaly_discriminator: Some(0.68) };
+            abc: Some(2.0), anomaly_adversarial: Some(0.6), classification: None, normal_discriminator: Some(0.69), anomaly_discriminator: Some(0.68) };
         let mut reference = serde_json::to_value(&ours).unwrap();
+        reference.as_object_mut().unwrap().remove("classification");
         for v in reference.as_object_mut().unwrap().values_mut() {
             *v = serde_json::json!(v.as_f64().unwrap() + 5e-5);
         }
-        assert!(compare_losses(&ours, &reference, 64).unwrap() < 1e-4);
+        assert!(compare_losses(&ours, &reference, 64, Precision::Fp32).unwrap() < 1e-4);
         reference["abc"] = serde_json::json!(2.001);
-        let err = compare_losses(&ours, &reference, 64).unwrap_err().to_string();
+        let err = compare_losses(&ours, &reference, 64, Precision::Fp32).unwrap_err().to_string();
         assert!(err.contains("loss-equivalence check failed") && err.contains("abc"), "{err}");
-        let missing = compare_losses(&LossParts { latent: None, ..ours.clone() }, &reference, 1).unwrap_err().to_string();
+        // bf16 is held to its relative tolerance: 0.001 on 2.0 passes, 0.1 does not.
+        assert!(compare_losses(&ours, &reference, 64, Precision::Bf16).unwrap() < BF16_LOSS_TOLERANCE);
+        reference["abc"] = serde_json::json!(2.1);
+        assert!(compare_losses(&ours, &reference, 64, Precision::Bf16).unwrap_err().to_string().contains("bf16"));
+        let missing = compare_losses(&LossParts { latent: None, ..ours.clone() }, &reference, 1, Precision::Fp32).unwrap_err().to_string();
         assert!(missing.contains("latent"), "{missing}");
     }
 
     #[test]
     fn flops_are_linear_in_the_batches() {
-        let cfg = Config::preset(Profile::Default);
+        let cfg = Config::recipe(Recipe::Paper, Profile::Default);
         let (normal, anomaly) = (step_flops(&cfg, 1, 0), step_flops(&cfg, 0, 1));
         assert!(normal > anomaly && anomaly > 0.0, "the normal branch also encodes x̂");
         assert_eq!(step_flops(&cfg, 64, 16), 64.0 * normal + 16.0 * anomaly);

@@ -1,12 +1,16 @@
-//! Checkpoints: one safetensors file per network plus `state.json`, in a directory that is
-//! written whole under a temporary name and then renamed into place, so a crash mid-save
-//! leaves the previous checkpoint intact.
+//! Checkpoints: one safetensors file per network (`{name}.safetensors`) and per optimizer
+//! (`adam.{name}.safetensors`), plus `state.json`, in a directory that is written whole under a
+//! temporary name and then renamed into place, so a crash mid-save leaves the previous
+//! checkpoint intact.
 
+use crate::adam::Adam;
 use crate::atomic;
 use crate::error::{Error, Result};
-use crate::gan::Gan;
+use crate::model::Model;
 use serde::{de::DeserializeOwned, Serialize};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use tch::Tensor;
 
 const STATE: &str = "state.json";
 
@@ -18,16 +22,23 @@ fn broken(path: &Path, what: impl Into<String>) -> Error {
     }
 }
 
-/// Writes the networks of `gan` and `state` to `dir` atomically.
-pub fn save<S: Serialize>(dir: &Path, gan: &Gan, state: &S) -> Result<()> {
+fn optimizer_file(name: &str) -> String {
+    format!("adam.{name}.safetensors")
+}
+
+/// Writes the networks of `model`, the optimizers and `state` to `dir` atomically.
+pub fn save<S: Serialize>(dir: &Path, model: &Model, optimizers: &[(&'static str, Adam)], state: &S) -> Result<()> {
     let parent = dir.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
     let tmp = with_suffix(dir, &format!("tmp-{}", std::process::id()));
     let old = with_suffix(dir, "old");
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    for (name, vs) in gan.stores() {
+    for (name, vs) in model.stores() {
         vs.save(tmp.join(format!("{name}.safetensors")))?;
+    }
+    for (name, adam) in optimizers {
+        Tensor::write_safetensors(&adam.state(), tmp.join(optimizer_file(name)))?;
     }
     atomic::write_json(&tmp.join(STATE), state)?;
     // Swap: the old copy stays readable (as `.old`) until the new one is in place.
@@ -58,17 +69,31 @@ fn readable(dir: &Path) -> Result<PathBuf> {
     }
 }
 
-/// Loads the weights in `dir` into `gan` and returns the saved state.
-pub fn load<S: DeserializeOwned>(dir: &Path, gan: &mut Gan) -> Result<S> {
+/// Loads the weights in `dir` into `model` and returns the saved state.
+pub fn load<S: DeserializeOwned>(dir: &Path, model: &mut Model) -> Result<S> {
     let dir = readable(dir)?;
-    for (name, vs) in gan.stores_mut() {
+    for (name, vs) in model.stores_mut() {
         let file = dir.join(format!("{name}.safetensors"));
         if !file.is_file() {
-            return Err(broken(&file, "missing (was the run made with another anomaly ratio?)"));
+            return Err(broken(&file, "missing (was the run made with another config?)"));
         }
         vs.load(&file).map_err(|e| broken(&file, format!("unreadable weights: {e}")))?;
     }
     atomic::read_json(&dir.join(STATE)).map_err(|e| broken(&dir.join(STATE), e.to_string()))
+}
+
+/// Restores the optimizers' state saved in `dir` (for an exact resume).
+pub fn load_optimizers(dir: &Path, optimizers: &mut [(&'static str, Adam)]) -> Result<()> {
+    let dir = readable(dir)?;
+    for (name, adam) in optimizers {
+        let file = dir.join(optimizer_file(name));
+        let named: HashMap<String, Tensor> = Tensor::read_safetensors(&file)
+            .map_err(|e| broken(&file, format!("unreadable optimizer state: {e}")))?
+            .into_iter()
+            .collect();
+        adam.load_state(named, &file.display().to_string()).map_err(|e| broken(&file, e.to_string()))?;
+    }
+    Ok(())
 }
 
 /// Whether `dir` holds a checkpoint.

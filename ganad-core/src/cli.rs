@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
-use ganad_core::config::{Config, Profile};
+use ganad_core::config::{Config, Profile, Recipe};
 use ganad_core::data::{self, FashionMnist, SourceOptions};
 use ganad_core::evaluate::evaluate_scores;
 use ganad_core::experiment::{self, Hooks};
@@ -31,9 +31,9 @@ enum Command {
     },
     /// Train the GAN on one normal class and evaluate it on the test split.
     Train(ExperimentArgs),
-    /// Run a baseline (autoencoder or random) on exactly the GAN's split.
+    /// Run a baseline (classifier, autoencoder or random) on exactly the GAN's split.
     Baseline {
-        /// Which baseline: ae or random.
+        /// Which baseline: classifier, ae or random.
         #[arg(long)]
         kind: Method,
         #[command(flatten)]
@@ -52,6 +52,9 @@ enum Command {
     },
     /// One-vs-rest over several classes and seeds; writes every run and a summary table.
     Sweep(SweepArgs),
+    /// Compare variants of the GAN on the same classes and seeds: the levers (paper, paper + each
+    /// lever, ganad) or the precision (auto against fp32). Writes the runs and a table.
+    Ablation(AblationArgs),
     /// Speed against references measured in the same run: PyTorch eager training step,
     /// scikit-learn AUROC, matmul rate. Writes a JSON report.
     Bench {
@@ -88,6 +91,9 @@ struct ConfigArgs {
     /// Compute profile (also GANAD_PROFILE): quick = CI-sized, default = laptop CPU, full = GPU.
     #[arg(long)]
     profile: Option<Profile>,
+    /// Method recipe (also GANAD_RECIPE): ganad (default; the measured levers) or paper (Kim et al. as published).
+    #[arg(long)]
+    recipe: Option<Recipe>,
     /// JSON config; its fields override the profile's.
     #[arg(long)]
     config: Option<PathBuf>,
@@ -98,7 +104,7 @@ struct ConfigArgs {
     #[arg(long)]
     seed: Option<u64>,
     /// A loss weight, name=value (repeatable): reconstruction, patch, latent, normal_adversarial,
-    /// abc, anomaly_adversarial, normal_discriminator, anomaly_discriminator.
+    /// abc, anomaly_adversarial, classification, normal_discriminator, anomaly_discriminator.
     #[arg(long = "weight", value_name = "NAME=VALUE")]
     weights: Vec<String>,
     /// Number of epochs (overrides the profile).
@@ -135,11 +141,46 @@ struct SweepArgs {
     /// Seeds per class (seeds 0..N).
     #[arg(long, default_value_t = 1)]
     seeds: u64,
-    /// Methods to run, comma-separated: gan, ae, random.
-    #[arg(long, default_value = "gan,ae,random")]
+    /// Methods to run, comma-separated: gan, classifier, ae, random; `name:N` runs only the
+    /// first N seeds of that method (e.g. ae:1).
+    #[arg(long, default_value = "gan,classifier,ae,random")]
     methods: String,
+    /// Run only part K of N of the grid (1 ≤ K ≤ N; e.g. one part per job of a scheduler).
+    /// Parts are fixed and disjoint; `--collect` then writes the summary.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<sweep::Shard>,
+    /// Write the summary of the sweep directory DIR from the runs it holds, naming any missing;
+    /// trains nothing.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["shard", "out"])]
+    collect: Option<PathBuf>,
     #[command(flatten)]
     config: ConfigArgs,
+    /// The sweep directory (one run directory per class × seed × method).
+    #[arg(long, required_unless_present = "collect")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct AblationArgs {
+    /// What to compare.
+    #[arg(long, default_value = "levers")]
+    study: ganad_core::ablation::Study,
+    /// Classes, e.g. 0,2,3,6.
+    #[arg(long, default_value = "0,2,3,6")]
+    classes: String,
+    /// Seeds per class (seeds 0..N).
+    #[arg(long, default_value_t = 3)]
+    seeds: u64,
+    /// Compute profile (also GANAD_PROFILE).
+    #[arg(long)]
+    profile: Option<Profile>,
+    /// Anomaly ratio of every variant.
+    #[arg(long, default_value_t = 0.01)]
+    anomaly_ratio: f64,
+    /// A sweep directory whose finished GAN runs with the same config are copied instead of retrained.
+    #[arg(long)]
+    reuse: Option<PathBuf>,
+    /// Where the variants' runs and the table go.
     #[arg(long)]
     out: PathBuf,
 }
@@ -153,6 +194,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Baseline { kind, args } => experiment_command(kind, args),
         Command::Eval { run, threshold_rule, rescore } => eval(&run, threshold_rule, rescore),
         Command::Sweep(args) => sweep(args),
+        Command::Ablation(args) => ablation(args),
         Command::Bench { quick, python, reference, out } => bench(quick, python, reference, &out),
     }
 }
@@ -164,7 +206,11 @@ impl ConfigArgs {
             Some(p) => p,
             None => Profile::from_env()?,
         };
-        let mut cfg = Config::preset(profile);
+        let recipe = match self.recipe {
+            Some(r) => r,
+            None => Recipe::from_env()?,
+        };
+        let mut cfg = Config::recipe(recipe, profile);
         if let Some(path) = &self.config {
             cfg = overlay_file(&cfg, path)?;
         }
@@ -256,7 +302,7 @@ fn data_check(data_dir: Option<PathBuf>, download: bool) -> Result<()> {
 /// A progress bar on a terminal, one line per epoch everywhere.
 fn run_one(method: Method, cfg: &Config, profile: Profile, data: &ganad_core::data::SplitData, out: &Path, resume: bool) -> ganad_core::Result<RunRecord> {
     let steps_per_epoch = data.train_normal.len().div_ceil(cfg.train.batch_size) as u64;
-    let trains = method != Method::Random;
+    let trains = method.trains();
     let bar = indicatif::ProgressBar::new(if trains { steps_per_epoch * cfg.train.epochs as u64 } else { 0 });
     bar.set_style(indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} steps {elapsed_precise} {msg}").unwrap());
     if !trains {
@@ -268,7 +314,8 @@ fn run_one(method: Method, cfg: &Config, profile: Profile, data: &ganad_core::da
             bar.set_message(format!("G {t:.4}"));
         }
     };
-    let mut on_epoch = |e: &EpochRecord| bar.println(e.summary());
+    // A hidden bar (no terminal: logs, pipes) drops `println`, and logs want the epoch lines most.
+    let mut on_epoch = |e: &EpochRecord| if bar.is_hidden() { println!("{}", e.summary()) } else { bar.println(e.summary()) };
     let record = experiment::run(method, cfg, Some(profile), data, out, resume, Hooks { on_step: &mut on_step, on_epoch: &mut on_epoch })?;
     bar.finish_and_clear();
     Ok(record)
@@ -315,33 +362,46 @@ fn eval(run: &Path, rule: Option<ThresholdRule>, rescore: bool) -> Result<()> {
     let dir = if run.is_dir() { run.to_path_buf() } else { run.parent().unwrap_or(Path::new(".")).to_path_buf() };
     let rule = rule.unwrap_or(record.evaluation.threshold.rule);
     if rescore {
-        if record.method == Method::Random {
-            bail!("a random run has no checkpoint to rescore");
+        if !record.method.trains() {
+            bail!("a {} run has no checkpoint to rescore", record.method.name());
         }
         let data = experiment::prepare(&record.config)?;
-        let (_, gan) = experiment::load_best(&dir, data.device())?;
-        let scorer = ganad_core::score::ReconstructionScorer { generator: &gan.generator };
-        let (evaluation, _, scores) = ganad_core::evaluate::evaluate(&scorer, &data, rule, record.config.train.eval_batch_size)?;
+        let (cfg, _, model) = experiment::load_best(&dir, data.device())?;
+        let scorer = model.scorer(&cfg, &data.train_normal);
+        let (evaluation, _, scores) = ganad_core::evaluate::evaluate(scorer.as_ref(), &data, rule, cfg.train.eval_batch_size)?;
         let max_diff = scores.iter().zip(&record.test_scores).map(|(a, b)| (a.score - b.score).abs()).fold(0f32, f32::max);
-        println!("rescored {} test images from the checkpoint: largest difference to run.json {max_diff:.2e}", scores.len());
+        println!("rescored {} test images from the checkpoint: largest difference to {} {max_diff:.2e}", scores.len(), RunRecord::TEST_SCORES);
         record.evaluation = evaluation;
     } else {
-        let labels: Vec<bool> = record.validation_labels.iter().map(|&l| l == 1).collect();
-        record.evaluation = evaluate_scores(&record.evaluation.scorer, &record.validation_scores, &labels, &record.test_scores, rule)?;
+        record.evaluation = evaluate_scores(&record.evaluation.scorer, &record.validation_scores, &record.test_scores, rule)?;
     }
     print_summary(&record)?;
     Ok(())
 }
 
 fn sweep(args: SweepArgs) -> Result<()> {
+    if let Some(dir) = &args.collect {
+        let (records, missing) = sweep::collect(dir).with_context(|| format!("collecting {}", dir.display()))?;
+        let summary = sweep::write_summary(dir, &records, &missing)?;
+        println!("{summary}");
+        println!("collected {} runs into {}", records.len(), dir.join("summary.json").display());
+        if !missing.is_empty() {
+            eprintln!("missing {} of the plan's runs: {}", missing.len(), missing.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", "));
+        }
+        return Ok(());
+    }
+    let out = args.out.clone().expect("clap requires --out without --collect");
     let (base, profile) = args.config.build(0)?;
+    let (methods, seed_limits) = sweep::parse_methods(&args.methods)?;
     let plan = SweepPlan {
         base,
         profile: Some(profile),
         classes: sweep::parse_classes(&args.classes)?,
         seeds: (0..args.seeds).collect(),
-        methods: sweep::parse_methods(&args.methods)?,
-        out: args.out.clone(),
+        methods,
+        seed_limits,
+        reuse: None,
+        out: out.clone(),
     };
     let mut one = |method: Method, cfg: &Config, data: &ganad_core::data::SplitData, dir: &Path, resume: bool| {
         println!("class {} seed {} {}{}", cfg.data.normal_class, cfg.seed, method.name(), if resume { " (resuming)" } else { "" });
@@ -350,10 +410,33 @@ fn sweep(args: SweepArgs) -> Result<()> {
     let mut done = |r: &RunRecord| {
         println!("class {} ({}) seed {} {}: test AUROC {:.5}", r.normal_class, data::CLASS_NAMES[r.normal_class as usize], r.seed, r.method.name(), r.evaluation.test.auroc)
     };
-    let records = sweep::run_sweep(&plan, &mut one, &mut done)?;
-    let summary = sweep::write_summary(&args.out, &records)?;
+    let records = sweep::run_sweep(&plan, args.shard, &mut one, &mut done)?;
+    if let Some(shard) = args.shard {
+        println!("shard {}/{} done ({} runs); `ganad sweep --collect {}` writes the summary", shard.index, shard.count, records.len(), out.display());
+        return Ok(());
+    }
+    let summary = sweep::write_summary(&out, &records, &[])?;
     println!("{summary}");
-    println!("wrote {}", args.out.join("summary.json").display());
+    println!("wrote {}", out.join("summary.json").display());
+    Ok(())
+}
+
+fn ablation(args: AblationArgs) -> Result<()> {
+    let profile = match args.profile {
+        Some(p) => p,
+        None => Profile::from_env()?,
+    };
+    ganad_core::data::split::check_ratio(args.anomaly_ratio)?;
+    let classes = sweep::parse_classes(&args.classes)?;
+    let seeds: Vec<u64> = (0..args.seeds).collect();
+    let mut one = |method: Method, cfg: &Config, data: &ganad_core::data::SplitData, dir: &Path, resume: bool| {
+        println!("{} class {} seed {}{}", dir.parent().and_then(|p| p.file_name()).unwrap_or_default().to_string_lossy(), cfg.data.normal_class, cfg.seed, if resume { " (resuming)" } else { "" });
+        run_one(method, cfg, profile, data, dir, resume)
+    };
+    let mut done = |variant: &str, r: &RunRecord| println!("{variant}: class {} seed {}: test AUROC {:.5}", r.normal_class, r.seed, r.evaluation.test.auroc);
+    let results = ganad_core::ablation::run_study(args.study, profile, args.anomaly_ratio, &classes, &seeds, &args.out, args.reuse.as_deref(), &mut one, &mut done)?;
+    println!("{}", ganad_core::ablation::table(&results)?);
+    println!("wrote the table into {}", args.out.display());
     Ok(())
 }
 

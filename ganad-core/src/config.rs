@@ -6,6 +6,7 @@ use crate::data::split::{check_ratio, SplitSpec};
 use crate::error::{Error, Result};
 use crate::losses::LossWeights;
 use crate::metrics::ThresholdRule;
+use crate::score::ScoreConfig;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -41,9 +42,43 @@ impl Profile {
     }
 }
 
+/// A named starting point for the method's settings. The fields of [`Config`] are what ran; the
+/// recipe records where they started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Recipe {
+    /// Faithful to Kim et al.: the eight losses at the co-author's Fashion-MNIST weights, mean ℓ1
+    /// as the score, no augmentation.
+    Paper,
+    /// ganad's detector: the paper's networks and losses plus the levers that measured best
+    /// (results/ablation): see [`Config::apply_recipe`].
+    #[default]
+    Ganad,
+}
+
+impl Recipe {
+    /// `GANAD_RECIPE` (paper|ganad), else `Ganad`.
+    pub fn from_env() -> Result<Self> {
+        match std::env::var("GANAD_RECIPE") {
+            Ok(v) => <Self as clap::ValueEnum>::from_str(&v, true)
+                .map_err(|_| Error::config("GANAD_RECIPE", format!("{v:?} is not one of paper, ganad"))),
+            Err(_) => Ok(Recipe::default()),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Recipe::Paper => "paper",
+            Recipe::Ganad => "ganad",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
+    /// The named recipe these settings started from (a label: the fields are what ran).
+    pub recipe: Recipe,
     /// Seeds the split, the initial weights, the batch order and the random baseline.
     pub seed: u64,
     pub data: DataConfig,
@@ -112,6 +147,55 @@ pub struct TrainConfig {
     pub threads: Option<i32>,
     /// Images per forward pass when scoring.
     pub eval_batch_size: usize,
+    /// Random flips and shifts of the training images (normals and labelled anomalies).
+    pub augment: AugmentConfig,
+    /// Learning rate over the run: constant, or a cosine decay to 0 by the last step.
+    pub schedule: Schedule,
+    /// Decay of an exponential moving average of G's weights that scores instead of G
+    /// (0 = off; 0.999 ≈ the last thousand steps).
+    pub ema_decay: f64,
+    /// BatchNorm's running statistics (what evaluation normalises with) follow the normal
+    /// batches only; labelled-anomaly batches are normalised by their own statistics and leave
+    /// them alone. Off in the paper's recipe, where every batch moves them.
+    pub normal_statistics: bool,
+    /// What the convolutions compute in: "auto" = bf16 on a CPU with native bf16 units
+    /// (AVX-512 BF16 or AMX; `ganad doctor` says), fp32 elsewhere; or "fp32", "bf16".
+    pub precision: PrecisionChoice,
+}
+
+/// The `train.precision` setting; [`crate::device::precision`] resolves it for a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum PrecisionChoice {
+    #[default]
+    Auto,
+    Fp32,
+    Bf16,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AugmentConfig {
+    /// Probability of a horizontal flip per image (garments are left-right symmetric).
+    pub flip: f64,
+    /// Largest shift in pixels, per image and axis, uniform in [−shift, shift] (0 = none).
+    pub shift: i64,
+}
+
+impl Default for AugmentConfig {
+    fn default() -> Self {
+        AugmentConfig { flip: 0.0, shift: 0 }
+    }
+}
+
+/// The learning rate's course over the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Schedule {
+    #[default]
+    Constant,
+    /// lr · ½(1 + cos(π · step / steps)): large early, small when the run's best epochs come.
+    Cosine,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,6 +203,8 @@ pub struct TrainConfig {
 pub struct EvalConfig {
     /// How the decision threshold is picked on validation scores.
     pub threshold_rule: ThresholdRule,
+    /// Which evidence the GAN's anomaly score fuses (the paper: reconstruction error alone).
+    pub score: ScoreConfig,
 }
 
 impl Default for Config {
@@ -160,20 +246,31 @@ impl Default for TrainConfig {
             device: "auto".into(),
             threads: None,
             eval_batch_size: 500,
+            augment: AugmentConfig::default(),
+            schedule: Schedule::Constant,
+            ema_decay: 0.0,
+            normal_statistics: false,
+            precision: PrecisionChoice::Auto,
         }
     }
 }
 
 impl Default for EvalConfig {
     fn default() -> Self {
-        EvalConfig { threshold_rule: ThresholdRule::BestF1 }
+        EvalConfig { threshold_rule: ThresholdRule::BestF1, score: ScoreConfig::default() }
     }
 }
 
 impl Config {
-    /// The named preset. `full` is the paper's width; the others are sized for 2 CPU cores.
+    /// The default recipe in a profile.
     pub fn preset(profile: Profile) -> Self {
+        Self::recipe(Recipe::default(), profile)
+    }
+
+    /// A named recipe in a profile. `full` is the paper's width; the others are sized for 2 CPU cores.
+    pub fn recipe(recipe: Recipe, profile: Profile) -> Self {
         let mut c = Config {
+            recipe: Recipe::Paper,
             seed: 0,
             data: DataConfig::default(),
             model: ModelConfig::default(),
@@ -201,7 +298,25 @@ impl Config {
                 c.train.epochs = 30;
             }
         }
+        c.apply_recipe(recipe);
         c
+    }
+
+    /// Sets the method's fields of `recipe` (the profile's sizes stay). The paper's are the
+    /// struct defaults; ganad's are the paper's with every adopted [`Lever`](crate::lever::Lever).
+    pub fn apply_recipe(&mut self, recipe: Recipe) {
+        self.recipe = recipe;
+        self.loss = LossWeights::default();
+        self.eval.score = ScoreConfig::default();
+        self.train.augment = AugmentConfig::default();
+        self.train.schedule = Schedule::Constant;
+        self.train.ema_decay = 0.0;
+        self.train.normal_statistics = false;
+        if recipe == Recipe::Ganad {
+            for lever in crate::lever::Lever::ADOPTED {
+                lever.apply(self);
+            }
+        }
     }
 
     /// Reads a JSON config; unknown fields are errors (a typo must not silently use a default).
@@ -218,6 +333,21 @@ impl Config {
             return Err(Error::config("data.validation_share", format!("{} must lie in (0, 1)", self.data.validation_share)));
         }
         self.loss.validate()?;
+        self.eval.score.validate()?;
+        let score = &self.eval.score;
+        if score.components() == 1 && score.anomaly_head > 0.0 && !(self.loss.classification > 0.0 && self.uses_anomalies()) {
+            return Err(Error::config("eval.score", "the encoder head is the only score component, but no head is trained (it needs loss.classification > 0 and anomaly_ratio > 0)"));
+        }
+        let a = &self.train.augment;
+        if !(0.0..=1.0).contains(&a.flip) {
+            return Err(Error::config("train.augment.flip", format!("{} must lie in [0, 1]", a.flip)));
+        }
+        if !(0..=8).contains(&a.shift) {
+            return Err(Error::config("train.augment.shift", format!("{} must lie in 0..=8 pixels", a.shift)));
+        }
+        if !(0.0..1.0).contains(&self.train.ema_decay) {
+            return Err(Error::config("train.ema_decay", format!("{} must lie in [0, 1) (0 = off)", self.train.ema_decay)));
+        }
         let positive = [
             ("model.base_width", self.model.base_width),
             ("model.discriminator_width", self.model.discriminator_width),
@@ -260,10 +390,15 @@ impl Config {
         }
     }
 
-    /// Whether the anomaly terms and D_A take part: labelled anomalies exist and a term uses them.
+    /// Whether labelled anomalies take part: they exist and a term uses them.
     pub fn uses_anomalies(&self) -> bool {
         let w = &self.loss;
-        self.data.anomaly_ratio > 0.0 && (w.abc > 0.0 || w.anomaly_adversarial > 0.0 || w.anomaly_discriminator > 0.0)
+        self.data.anomaly_ratio > 0.0 && (w.abc > 0.0 || w.anomaly_adversarial > 0.0 || w.anomaly_discriminator > 0.0 || w.classification > 0.0)
+    }
+
+    /// Whether D_A exists: labelled anomalies exist and one of its two terms has weight.
+    pub fn uses_anomaly_discriminator(&self) -> bool {
+        self.data.anomaly_ratio > 0.0 && (self.loss.anomaly_adversarial > 0.0 || self.loss.anomaly_discriminator > 0.0)
     }
 }
 

@@ -1,6 +1,8 @@
 //! Device choice, and making CUDA reachable where the linker could not help (notebook cells).
 
+use crate::config::PrecisionChoice;
 use crate::error::{Error, Result};
+use crate::nets::Precision;
 use tch::Device;
 
 /// Parses "auto", "cpu", "cuda" or "cuda:N".
@@ -53,6 +55,31 @@ pub fn load_cuda() -> bool {
 /// The libtorch library directory this crate was built against, if known.
 pub fn libtorch_lib_dir() -> Option<String> {
     option_env!("GANAD_LIBTORCH_LIB").map(str::to_string)
+}
+
+/// Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX-BF16, from /proc/cpuinfo).
+pub fn cpu_native_bf16() -> bool {
+    static NATIVE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *NATIVE.get_or_init(|| {
+        let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let flags = info.lines().find(|l| l.starts_with("flags")).unwrap_or("");
+        flags.split_whitespace().any(|f| f == "avx512_bf16" || f == "amx_bf16")
+    })
+}
+
+/// The precision a `train.precision` setting gives on `device`: "auto" is bf16 only on a CPU
+/// with native bf16 units (elsewhere bf16 is emulated and slower than fp32), fp32 on CUDA.
+pub fn precision(choice: PrecisionChoice, device: Device) -> Result<Precision> {
+    match (choice, device) {
+        (PrecisionChoice::Fp32, _) => Ok(Precision::Fp32),
+        (PrecisionChoice::Auto, Device::Cpu) if cpu_native_bf16() => Ok(Precision::Bf16),
+        (PrecisionChoice::Auto, _) => Ok(Precision::Fp32),
+        (PrecisionChoice::Bf16, Device::Cpu) if !cpu_native_bf16() => Err(Error::config(
+            "train.precision",
+            "bf16 asked for, but this CPU has no native bf16 (avx512_bf16 or amx_bf16): it would be emulated and slow; use auto or fp32",
+        )),
+        (PrecisionChoice::Bf16, _) => Ok(Precision::Bf16),
+    }
 }
 
 /// "cpu" or "cuda:N (name)" for run records.

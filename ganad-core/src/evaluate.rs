@@ -7,10 +7,10 @@ use crate::metrics::{self, Confusion, ThresholdRule};
 use crate::score::{score_set, Scorer};
 use serde::{Deserialize, Serialize};
 
-/// One test image's score, with what it really was.
+/// One image's score, with what it really was.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ScoreRecord {
-    /// Index in the Fashion-MNIST test split.
+    /// Index in the Fashion-MNIST split the image came from (test, or train for validation).
     pub index: usize,
     pub class: u8,
     /// 1 = anomaly (class ≠ normal class).
@@ -65,7 +65,7 @@ impl SetMetrics {
     }
 }
 
-/// Test scores as records, in test-split order.
+/// Scores as records, in the set's order.
 pub fn score_records(set: &ImageSet, scores: &[f32]) -> Vec<ScoreRecord> {
     (0..set.len())
         .map(|i| ScoreRecord { index: set.indices[i], class: set.classes[i], label: set.labels[i] as u8, score: scores[i] })
@@ -73,14 +73,10 @@ pub fn score_records(set: &ImageSet, scores: &[f32]) -> Vec<ScoreRecord> {
 }
 
 /// Metrics from saved scores: validation picks the threshold, test is measured at it.
-pub fn evaluate_scores(
-    scorer: &str,
-    validation_scores: &[f32],
-    validation_labels: &[bool],
-    test: &[ScoreRecord],
-    rule: ThresholdRule,
-) -> Result<Evaluation> {
-    let value = metrics::select_threshold(validation_scores, validation_labels, rule)?;
+pub fn evaluate_scores(scorer: &str, validation: &[ScoreRecord], test: &[ScoreRecord], rule: ThresholdRule) -> Result<Evaluation> {
+    let validation_scores: Vec<f32> = validation.iter().map(|r| r.score).collect();
+    let validation_labels: Vec<bool> = validation.iter().map(|r| r.label == 1).collect();
+    let value = metrics::select_threshold(&validation_scores, &validation_labels, rule)?;
     let test_scores: Vec<f32> = test.iter().map(|r| r.score).collect();
     let test_labels: Vec<bool> = test.iter().map(|r| r.label == 1).collect();
     let classes: Vec<u8> = test.iter().map(|r| r.class).collect();
@@ -92,17 +88,16 @@ pub fn evaluate_scores(
     Ok(Evaluation {
         scorer: scorer.to_string(),
         threshold: Threshold { rule, value },
-        validation: SetMetrics::new(validation_scores, validation_labels, value)?,
+        validation: SetMetrics::new(&validation_scores, &validation_labels, value)?,
         test: SetMetrics::new(&test_scores, &test_labels, value)?,
         per_class,
     })
 }
 
-/// Scores validation and test with `scorer` and evaluates. Returns the test score records too.
-pub fn evaluate(scorer: &dyn Scorer, data: &SplitData, rule: ThresholdRule, batch_size: usize) -> Result<(Evaluation, Vec<f32>, Vec<ScoreRecord>)> {
-    let validation_scores = score_set(scorer, &data.validation, batch_size);
-    let test_scores = score_set(scorer, &data.test, batch_size);
-    let records = score_records(&data.test, &test_scores);
-    let evaluation = evaluate_scores(scorer.name(), &validation_scores, &data.validation.labels, &records, rule)?;
-    Ok((evaluation, validation_scores, records))
+/// Scores validation and test with `scorer` and evaluates. Returns both sets' score records too.
+pub fn evaluate(scorer: &dyn Scorer, data: &SplitData, rule: ThresholdRule, batch_size: usize) -> Result<(Evaluation, Vec<ScoreRecord>, Vec<ScoreRecord>)> {
+    let validation = score_records(&data.validation, &score_set(scorer, &data.validation, batch_size));
+    let test = score_records(&data.test, &score_set(scorer, &data.test, batch_size));
+    let evaluation = evaluate_scores(scorer.name(), &validation, &test, rule)?;
+    Ok((evaluation, validation, test))
 }

@@ -1,38 +1,67 @@
-//! One experiment end to end: data → split → train (GAN or autoencoder) or not (random) →
-//! score → evaluate → `run.json`. The CLI and the notebooks call these same functions.
+//! One experiment end to end: data → split → train (GAN, classifier or autoencoder) or not
+//! (random) → score → evaluate → `run.json` + Parquet. The CLI and the notebooks call these
+//! same functions.
 
-use crate::config::{Config, Profile};
+use crate::config::{AugmentConfig, Config, Profile, Schedule};
 use crate::data::{FashionMnist, SourceOptions, SplitData};
 use crate::error::Result;
 use crate::evaluate::evaluate;
 use crate::losses::LossWeights;
-use crate::run::{Method, Provenance, RunRecord, SplitSizes, Timings};
-use crate::score::{RandomScorer, Scorer};
-use crate::train::{EpochRecord, StepRecord, Trainer};
+use crate::model::Model;
+use crate::run::{LastEpoch, Method, Provenance, RunRecord, SplitSizes, Timings};
+use crate::score::{score_set, RandomScorer, ScoreConfig, Scorer};
+use crate::train::{EpochRecord, StepRecord, TrainState, Trainer};
 use std::path::Path;
 use std::time::Instant;
 
-/// The autoencoder baseline as a config: the generator without skips, ℓ1 on normals only.
-pub fn autoencoder_config(cfg: &Config) -> Config {
-    let mut ae = cfg.clone();
-    ae.model.skips = false;
-    ae.loss = LossWeights {
-        reconstruction: 1.0,
+/// Every loss weight 0: the baselines switch on only their own term.
+fn no_losses() -> LossWeights {
+    LossWeights {
+        reconstruction: 0.0,
         patch: 0.0,
         latent: 0.0,
         normal_adversarial: 0.0,
         abc: 0.0,
         anomaly_adversarial: 0.0,
+        classification: 0.0,
         normal_discriminator: 0.0,
         anomaly_discriminator: 0.0,
-    };
+    }
+}
+
+/// A baseline keeps the profile's sizes and step budget and drops the GAN recipe's levers:
+/// no augmentation, constant rate, no average, the paper's score.
+fn baseline_config(cfg: &Config, loss: LossWeights) -> Config {
+    let mut c = cfg.clone();
+    c.loss = loss;
+    c.eval.score = ScoreConfig::default();
+    c.train.augment = AugmentConfig::default();
+    c.train.schedule = Schedule::Constant;
+    c.train.ema_decay = 0.0;
+    c
+}
+
+/// The autoencoder baseline as a config: the generator without skips, ℓ1 on normals only.
+pub fn autoencoder_config(cfg: &Config) -> Config {
+    let mut ae = baseline_config(cfg, LossWeights { reconstruction: 1.0, ..no_losses() });
+    ae.model.skips = false;
     ae
+}
+
+/// The classifier baseline as a config (shared/DESIGN.md §4a): BCE on the same normals and
+/// labelled anomalies, Adam at 1e-3 (β = 0.9, 0.999), the profile's epochs and batches (the
+/// GAN's step budget); scored by its logit.
+pub fn classifier_config(cfg: &Config) -> Config {
+    let mut c = baseline_config(cfg, LossWeights { classification: 1.0, ..no_losses() });
+    c.train.learning_rate = 1e-3;
+    c
 }
 
 /// The config a method actually trains with.
 pub fn method_config(method: Method, cfg: &Config) -> Config {
     match method {
         Method::Autoencoder => autoencoder_config(cfg),
+        Method::Classifier => classifier_config(cfg),
         Method::Gan | Method::Random => cfg.clone(),
     }
 }
@@ -57,33 +86,37 @@ pub struct Hooks<'a> {
     pub on_epoch: &'a mut dyn FnMut(&EpochRecord),
 }
 
-/// Trains (or not) `method` on `data`, evaluates it and writes `out_dir/run.json`.
+/// Trains (or not) `method` on `data`, evaluates it and writes `out_dir/run.json` (and the
+/// Parquet files beside it). The reported numbers come from the best epoch on validation; the
+/// last epoch's test AUROC is recorded beside them.
 pub fn run(method: Method, cfg: &Config, profile: Option<Profile>, data: &SplitData, out_dir: &Path, resume: bool, hooks: Hooks) -> Result<RunRecord> {
     let provenance = Provenance::now();
     let cfg = method_config(method, cfg);
+    if method == Method::Classifier && data.train_anomaly.is_empty() {
+        return Err(crate::Error::config("data.anomaly_ratio", "the classifier baseline needs labelled anomalies (anomaly ratio > 0)"));
+    }
     let rule = cfg.eval.threshold_rule;
     let batch = cfg.train.eval_batch_size;
     let started = Instant::now();
-    let (evaluation, validation_scores, test_scores, epochs, best_epoch, history, train_s, evaluate_s);
-    match method {
-        Method::Random => {
-            crate::atomic::write_json(&out_dir.join("config.json"), &cfg)?;
-            let scorer = RandomScorer::new(cfg.seed);
-            (evaluation, validation_scores, test_scores) = evaluate(&scorer as &dyn Scorer, data, rule, batch)?;
-            (epochs, best_epoch, history, train_s) = (vec![], None, vec![], 0.0);
-            evaluate_s = started.elapsed().as_secs_f64();
-        }
-        Method::Gan | Method::Autoencoder => {
-            let mut trainer = if resume { Trainer::resume(&cfg, data, out_dir)? } else { Trainer::new(&cfg, data, out_dir)? };
-            trainer.fit(hooks.on_step, hooks.on_epoch)?;
-            train_s = trainer.state.train_s;
-            trainer.load_best()?;
-            let t = Instant::now();
-            (evaluation, validation_scores, test_scores) = evaluate(&trainer.scorer(), data, rule, batch)?;
-            evaluate_s = t.elapsed().as_secs_f64();
-            let state = std::mem::take(&mut trainer.state);
-            (epochs, best_epoch, history) = (state.epochs, state.best_epoch, state.history);
-        }
+    let (evaluation, validation_scores, test_scores, train_s, evaluate_s, state, last_epoch);
+    if method.trains() {
+        let mut trainer = if resume { Trainer::resume(method, &cfg, data, out_dir)? } else { Trainer::new(method, &cfg, data, out_dir)? };
+        trainer.fit(hooks.on_step, hooks.on_epoch)?;
+        train_s = trainer.state.train_s;
+        let t = Instant::now();
+        let last_scores = score_set(trainer.scorer().as_ref(), &data.test, batch);
+        let last = trainer.state.epochs.last().expect("at least one epoch");
+        last_epoch = Some(LastEpoch { epoch: last.epoch, validation_auroc: last.validation_auroc, test_auroc: crate::metrics::auroc(&last_scores, &data.test.labels)? });
+        trainer.load_best()?;
+        (evaluation, validation_scores, test_scores) = evaluate(trainer.scorer().as_ref(), data, rule, batch)?;
+        evaluate_s = t.elapsed().as_secs_f64();
+        state = std::mem::take(&mut trainer.state);
+    } else {
+        crate::atomic::write_json(&out_dir.join("config.json"), &cfg)?;
+        let scorer = RandomScorer::new(cfg.seed);
+        (evaluation, validation_scores, test_scores) = evaluate(&scorer as &dyn Scorer, data, rule, batch)?;
+        (train_s, last_epoch, state) = (0.0, None, TrainState::default());
+        evaluate_s = started.elapsed().as_secs_f64();
     }
     let record = RunRecord {
         method,
@@ -101,11 +134,11 @@ pub fn run(method: Method, cfg: &Config, profile: Option<Profile>, data: &SplitD
         },
         config: cfg,
         provenance,
-        epochs,
-        best_epoch,
-        history,
+        epochs: state.epochs,
+        best_epoch: state.best_epoch,
+        last_epoch,
         evaluation,
-        validation_labels: data.validation.labels.iter().map(|&l| l as u8).collect(),
+        history: state.history,
         validation_scores,
         test_scores,
     };
@@ -114,9 +147,12 @@ pub fn run(method: Method, cfg: &Config, profile: Option<Profile>, data: &SplitD
 }
 
 /// The networks of a finished run, with the best-on-validation weights.
-pub fn load_best(run_dir: &Path, device: tch::Device) -> Result<(Config, crate::gan::Gan)> {
+pub fn load_best(run_dir: &Path, device: tch::Device) -> Result<(Config, Method, Model)> {
+    let record: serde_json::Value = crate::atomic::read_json(&run_dir.join(RunRecord::FILE))?;
+    let method: Method = serde_json::from_value(record["method"].clone())
+        .map_err(|source| crate::Error::Json { path: run_dir.join(RunRecord::FILE), source })?;
     let cfg: Config = crate::atomic::read_json(&run_dir.join("config.json"))?;
-    let mut gan = crate::gan::Gan::new(&cfg, device);
-    let _: crate::train::TrainState = crate::checkpoint::load(&run_dir.join("checkpoints").join("best"), &mut gan)?;
-    Ok((cfg, gan))
+    let mut model = Model::new(method, &cfg, device)?;
+    let _: TrainState = crate::checkpoint::load(&run_dir.join("checkpoints").join("best"), &mut model)?;
+    Ok((cfg, method, model))
 }

@@ -5,6 +5,8 @@
 //! anomalies may join training. A U-Net generator reconstructs images; a normal and an anomaly
 //! discriminator judge them; the reconstruction error is the anomaly score.
 
+pub mod ablation;
+pub mod adam;
 pub mod atomic;
 pub mod bench;
 pub mod checkpoint;
@@ -15,8 +17,10 @@ pub mod error;
 pub mod evaluate;
 pub mod experiment;
 pub mod gan;
+pub mod lever;
 pub mod losses;
 pub mod metrics;
+pub mod model;
 pub mod nets;
 pub mod notebook;
 pub mod plots;
@@ -25,9 +29,10 @@ pub mod run;
 pub mod score;
 pub mod sweep;
 pub mod tables;
+pub mod tempdir;
 pub mod train;
 
-pub use config::{Config, Profile};
+pub use config::{Config, Profile, Recipe};
 pub use error::{Error, Result};
 /// Re-exported so notebooks need one `:dep` line.
 pub use {polars, serde_json, tch};

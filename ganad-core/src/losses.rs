@@ -3,6 +3,8 @@
 //! Generator: (1) reconstruction, (2) patch, (3) latent, (4) normal adversarial, (5) ABC,
 //! (6) anomaly adversarial. Discriminators: (7) normal, (8) anomaly. Discriminator outputs are
 //! logits; every BCE is the with-logits form, averaged over the image head and the patch map.
+//! One term is ours, not the paper's: (c) classification, a BCE that teaches a head on the
+//! generator's encoder (or the classifier baseline) to tell labelled anomalies from normals.
 //! ℓ1 is the mean absolute error. Shapes: images `[B, 1, 32, 32]`.
 
 use crate::error::{Error, Result};
@@ -26,6 +28,9 @@ pub struct LossWeights {
     pub abc: f64,
     /// λ6 · BCE(D_A(G(x_a)), fake): anomaly reconstructions must not look like real anomalies.
     pub anomaly_adversarial: f64,
+    /// λc · BCE(head(E(x)), normal) + BCE(head(E(x_a)), anomaly): not in the paper (0 there);
+    /// the labelled anomalies' direct evidence, kept in the encoder that reconstructs.
+    pub classification: f64,
     /// λ7 on D_N's loss (scales its gradient step).
     pub normal_discriminator: f64,
     /// λ8 on D_A's loss.
@@ -43,6 +48,7 @@ impl Default for LossWeights {
             normal_adversarial: 0.5,
             abc: 3.0,
             anomaly_adversarial: 1.0,
+            classification: 0.0,
             normal_discriminator: 1.0,
             anomaly_discriminator: 0.5,
         }
@@ -50,9 +56,9 @@ impl Default for LossWeights {
 }
 
 impl LossWeights {
-    pub const NAMES: [&'static str; 8] = LossParts::<f64>::NAMES;
+    pub const NAMES: [&'static str; TERMS] = LossParts::<f64>::NAMES;
 
-    fn fields_mut(&mut self) -> [&mut f64; 8] {
+    fn fields_mut(&mut self) -> [&mut f64; TERMS] {
         [
             &mut self.reconstruction,
             &mut self.patch,
@@ -60,13 +66,14 @@ impl LossWeights {
             &mut self.normal_adversarial,
             &mut self.abc,
             &mut self.anomaly_adversarial,
+            &mut self.classification,
             &mut self.normal_discriminator,
             &mut self.anomaly_discriminator,
         ]
     }
 
     /// The weights in [`Self::NAMES`] order.
-    pub fn values(&self) -> [f64; 8] {
+    pub fn values(&self) -> [f64; TERMS] {
         let mut copy = self.clone();
         copy.fields_mut().map(|v| *v)
     }
@@ -103,7 +110,13 @@ impl LossWeights {
     }
 }
 
-/// The eight loss terms, each present only when computed.
+/// How many terms: the paper's eight and our classification term.
+pub const TERMS: usize = 9;
+
+/// The terms that train the generator (or the classifier baseline): all but the last two.
+pub const GENERATOR_TERMS: usize = 7;
+
+/// Every loss term, each present only when computed.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LossParts<T> {
     pub reconstruction: Option<T>,
@@ -112,24 +125,27 @@ pub struct LossParts<T> {
     pub normal_adversarial: Option<T>,
     pub abc: Option<T>,
     pub anomaly_adversarial: Option<T>,
+    #[serde(default)]
+    pub classification: Option<T>,
     pub normal_discriminator: Option<T>,
     pub anomaly_discriminator: Option<T>,
 }
 
 impl<T> LossParts<T> {
-    pub const NAMES: [&'static str; 8] = [
+    pub const NAMES: [&'static str; TERMS] = [
         "reconstruction",
         "patch",
         "latent",
         "normal_adversarial",
         "abc",
         "anomaly_adversarial",
+        "classification",
         "normal_discriminator",
         "anomaly_discriminator",
     ];
 
     /// The terms in [`Self::NAMES`] order.
-    pub fn terms(&self) -> [Option<&T>; 8] {
+    pub fn terms(&self) -> [Option<&T>; TERMS] {
         [
             self.reconstruction.as_ref(),
             self.patch.as_ref(),
@@ -137,40 +153,54 @@ impl<T> LossParts<T> {
             self.normal_adversarial.as_ref(),
             self.abc.as_ref(),
             self.anomaly_adversarial.as_ref(),
+            self.classification.as_ref(),
             self.normal_discriminator.as_ref(),
             self.anomaly_discriminator.as_ref(),
         ]
     }
+
+    /// The inverse of [`Self::terms`] (owned).
+    pub fn from_terms(t: [Option<T>; TERMS]) -> Self {
+        let [reconstruction, patch, latent, normal_adversarial, abc, anomaly_adversarial, classification, normal_discriminator, anomaly_discriminator] = t;
+        LossParts { reconstruction, patch, latent, normal_adversarial, abc, anomaly_adversarial, classification, normal_discriminator, anomaly_discriminator }
+    }
+
+    /// Each term mapped through `f`.
+    pub fn map<U>(&self, f: impl Fn(&T) -> U) -> LossParts<U> {
+        LossParts::from_terms(self.terms().map(|t| t.map(&f)))
+    }
 }
 
 impl LossParts<Tensor> {
-    /// Σ λᵢ · termᵢ over the generator's six terms present (the one place weights are applied).
+    /// Σ λᵢ · termᵢ over the generator's terms present (the one place weights are applied).
     pub fn generator_total(&self, w: &LossWeights) -> Option<Tensor> {
         let weights = w.values();
-        self.terms()[..6]
+        self.terms()[..GENERATOR_TERMS]
             .iter()
             .zip(weights)
             .filter_map(|(t, l)| t.map(|t| t * l))
             .reduce(|a, b| a + b)
     }
 
-    /// Scalar values for the history.
+    /// Scalar values for the history: one host transfer for all terms, not one per term.
     pub fn values(&self) -> LossParts<f64> {
-        let v = |t: &Option<Tensor>| t.as_ref().map(|t| t.double_value(&[]));
-        LossParts {
-            reconstruction: v(&self.reconstruction),
-            patch: v(&self.patch),
-            latent: v(&self.latent),
-            normal_adversarial: v(&self.normal_adversarial),
-            abc: v(&self.abc),
-            anomaly_adversarial: v(&self.anomaly_adversarial),
-            normal_discriminator: v(&self.normal_discriminator),
-            anomaly_discriminator: v(&self.anomaly_discriminator),
+        let present: Vec<Tensor> = self.terms().iter().flatten().map(|t| t.detach().to_kind(Kind::Double).reshape([1])).collect();
+        if present.is_empty() {
+            return LossParts::default();
         }
+        let all = Vec::<f64>::try_from(Tensor::cat(&present, 0).to_device(tch::Device::Cpu)).unwrap_or_default();
+        let mut next = all.into_iter();
+        LossParts::from_terms(self.terms().map(|t| t.and_then(|_| next.next())))
     }
 }
 
 impl LossParts<f64> {
+    /// Σ λᵢ · termᵢ over the generator's terms present, as a number.
+    pub fn generator_total(&self, w: &LossWeights) -> Option<f64> {
+        let present: Vec<f64> = self.terms()[..GENERATOR_TERMS].iter().zip(w.values()).filter_map(|(t, l)| t.map(|t| t * l)).collect();
+        (!present.is_empty()).then(|| present.iter().sum())
+    }
+
     /// The first term that is NaN or infinite.
     pub fn first_non_finite(&self) -> Option<(&'static str, f64)> {
         Self::NAMES.iter().zip(self.terms()).find_map(|(n, v)| v.filter(|v| !v.is_finite()).map(|v| (*n, *v)))
@@ -231,6 +261,15 @@ pub fn anomaly_adversarial(d_a_of_reconstruction: &DiscriminatorOutput) -> Tenso
     adversarial(d_a_of_reconstruction, false)
 }
 
+/// (c) BCE over one batch of normals (target 0) and labelled anomalies (target 1), averaged over
+/// all B + Bₐ images as a plain classifier does. Logits `[B]` and `[Bₐ]`. PyTorch:
+/// `F.binary_cross_entropy_with_logits(torch.cat([n, a]), torch.cat([zeros(B), ones(Bₐ)]))`.
+pub fn classification(normal_logits: &Tensor, anomaly_logits: &Tensor) -> Tensor {
+    let logits = Tensor::cat(&[normal_logits, anomaly_logits], 0);
+    let target = Tensor::cat(&[normal_logits.zeros_like(), anomaly_logits.ones_like()], 0);
+    logits.binary_cross_entropy_with_logits::<Tensor>(&target, None, None, Reduction::Mean)
+}
+
 /// (7) ½[BCE(D_N(x), real) + BCE(D_N(x̂), fake)], with x̂ detached by the caller.
 pub fn normal_discriminator(real: &DiscriminatorOutput, reconstruction: &DiscriminatorOutput) -> Tensor {
     (adversarial(real, true) + adversarial(reconstruction, false)) * 0.5
@@ -284,6 +323,8 @@ mod tests {
         close(&normal_adversarial(&output(0.0, 2.0)), 0.5 * (ln2 + softplus(-2.0)));
         close(&normal_discriminator(&output(0.0, 0.0), &output(0.0, 0.0)), ln2);
         close(&anomaly_discriminator(&output(2.0, 2.0), &output(-2.0, -2.0)), softplus(-2.0));
+        // Three normals at logit 0 (ln 2 each) and one anomaly at logit 2 (softplus(−2)).
+        close(&classification(&t(&[0.0; 3], &[3]), &t(&[2.0], &[1])), (3.0 * ln2 + softplus(-2.0)) / 4.0);
     }
 
     #[test]
@@ -314,9 +355,13 @@ mod tests {
     fn absent_terms_do_not_enter_the_total() {
         let mut parts = LossParts::<Tensor>::default();
         parts.reconstruction = Some(Tensor::from(2.0f32));
+        parts.classification = Some(Tensor::from(1.0f32));
+        parts.normal_discriminator = Some(Tensor::from(7.0f32));
         parts.abc = Some(Tensor::from(5.0f32));
-        let w = LossWeights { abc: 3.0, reconstruction: 10.0, ..LossWeights::default() };
-        close(&parts.generator_total(&w).unwrap(), 35.0);
+        let w = LossWeights { abc: 3.0, reconstruction: 10.0, classification: 0.5, ..LossWeights::default() };
+        close(&parts.generator_total(&w).unwrap(), 35.5); // the discriminator's term is not G's
+        let values = parts.values();
+        assert_eq!((values.reconstruction, values.abc, values.classification, values.patch), (Some(2.0), Some(5.0), Some(1.0), None));
         assert!(LossParts::<Tensor>::default().generator_total(&w).is_none());
     }
 }

@@ -48,6 +48,11 @@ pub fn profile() -> crate::config::Profile {
     must(crate::config::Profile::from_env())
 }
 
+/// The method recipe for this notebook run (`GANAD_RECIPE`, default `ganad`).
+pub fn recipe() -> crate::config::Recipe {
+    must(crate::config::Recipe::from_env())
+}
+
 /// The normal class for this notebook run (`GANAD_CLASS`, default 0).
 pub fn normal_class() -> u8 {
     let raw = std::env::var("GANAD_CLASS").unwrap_or_else(|_| "0".into());

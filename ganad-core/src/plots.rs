@@ -325,7 +325,7 @@ mod tests {
         let losses = loss_curves(&history).unwrap();
         is_svg(&losses);
         assert!(losses.0.contains("latent (off)"));
-        let epochs: Vec<EpochRecord> = (0..3).map(|e| EpochRecord { epoch: e, steps: 5, validation_auroc: 0.9 + 0.01 * e as f64, wall_s: 1.0 }).collect();
+        let epochs: Vec<EpochRecord> = (0..3).map(|e| EpochRecord { epoch: e, steps: 5, validation_auroc: 0.9 + 0.01 * e as f64, component_aurocs: Default::default(), wall_s: 1.0 }).collect();
         is_svg(&validation_curve(&epochs).unwrap());
         let c = Confusion { true_normal: 900, false_anomaly: 100, missed_anomaly: 50, true_anomaly: 8950 };
         let heat = confusion_heatmap(&c).unwrap();
@@ -333,7 +333,7 @@ mod tests {
         assert!(heat.0.contains("8950 (99.4%)"));
         let ours: Vec<(String, f64)> = (0..10).map(|i| (format!("c{i}"), 0.9)).collect();
         is_svg(&per_class_bars("AUROC", &ours, Some(("GeoTrans", &crate::reference::GEOTRANS_PER_CLASS))).unwrap());
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::tempdir::TempDir::new("test").unwrap();
         svg.save(&dir.path().join("roc.svg")).unwrap();
         assert!(std::fs::metadata(dir.path().join("roc.svg")).unwrap().len() > 500);
         assert!(score_histogram(&[f32::NAN], &[true], 10).is_err());

@@ -1,6 +1,6 @@
-//! The run record: everything one run produced, saved as `run.json` (serde_json), with the
-//! config, seed, commit and device that made it and every test score, so anyone can recompute
-//! the metrics.
+//! The run record: everything one run produced, with the config, seed, commit and device that
+//! made it. `run.json` (serde_json) holds the headline numbers; every validation and test score
+//! and every step's losses sit beside it in Parquet, so anyone can recompute the metrics.
 
 use crate::atomic;
 use crate::config::Config;
@@ -11,11 +11,13 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// Which detector a run trained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
-    /// Kim et al.'s GAN (U-Net generator, two discriminators, 8 losses).
+    /// Kim et al.'s GAN (U-Net generator, two discriminators, 8 losses), in the config's recipe.
     Gan,
+    /// Baseline: a plain CNN trained on the same normals and labelled anomalies (BCE), scored by its logit.
+    Classifier,
     /// Baseline: the generator's shape without skips, ℓ1 on normals only.
     #[value(name = "ae")]
     Autoencoder,
@@ -24,12 +26,20 @@ pub enum Method {
 }
 
 impl Method {
+    pub const ALL: [Method; 4] = [Method::Gan, Method::Classifier, Method::Autoencoder, Method::Random];
+
     pub fn name(self) -> &'static str {
         match self {
             Method::Gan => "gan",
+            Method::Classifier => "classifier",
             Method::Autoencoder => "ae",
             Method::Random => "random",
         }
+    }
+
+    /// Whether the method trains networks (and so has checkpoints and epochs).
+    pub fn trains(self) -> bool {
+        self != Method::Random
     }
 }
 
@@ -94,6 +104,17 @@ pub struct SplitSizes {
     pub test: usize,
 }
 
+/// The test AUROC of the last epoch's weights, beside the best-on-validation epoch's that the
+/// run reports: what checkpoint selection bought (or cost).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastEpoch {
+    pub epoch: usize,
+    pub validation_auroc: f64,
+    pub test_auroc: f64,
+}
+
+/// Everything one run produced. `run.json` holds the headline numbers (small: under 100 KB);
+/// the per-image scores and the per-step history live beside it in Parquet files.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
     pub method: Method,
@@ -108,19 +129,45 @@ pub struct RunRecord {
     pub split_sizes: SplitSizes,
     pub epochs: Vec<EpochRecord>,
     pub best_epoch: Option<usize>,
-    /// One record per optimisation step, with all 8 loss terms (null = not computed).
-    pub history: Vec<StepRecord>,
+    pub last_epoch: Option<LastEpoch>,
     pub evaluation: Evaluation,
-    pub validation_scores: Vec<f32>,
-    pub validation_labels: Vec<u8>,
+    /// One record per optimisation step, with every loss term (None = not computed): `history.parquet`.
+    #[serde(skip)]
+    pub history: Vec<StepRecord>,
+    /// `validation_scores.parquet`: index into the training split, class, label, score.
+    #[serde(skip)]
+    pub validation_scores: Vec<ScoreRecord>,
+    /// `test_scores.parquet`: index into the test split, class, label, score.
+    #[serde(skip)]
     pub test_scores: Vec<ScoreRecord>,
 }
 
 impl RunRecord {
     pub const FILE: &'static str = "run.json";
+    pub const TEST_SCORES: &'static str = "test_scores.parquet";
+    pub const VALIDATION_SCORES: &'static str = "validation_scores.parquet";
+    pub const HISTORY: &'static str = "history.parquet";
 
+    /// Writes the Parquet files, then `run.json` last: a run directory with `run.json` is complete.
     pub fn save(&self, dir: &Path) -> Result<()> {
+        files::write_scores(&dir.join(Self::TEST_SCORES), &self.test_scores)?;
+        files::write_scores(&dir.join(Self::VALIDATION_SCORES), &self.validation_scores)?;
+        files::write_history(&dir.join(Self::HISTORY), &self.history)?;
         atomic::write_json(&dir.join(Self::FILE), self)
+    }
+
+    /// Reads `dir/run.json` (or `dir` itself if it is that file) and the Parquet files beside it.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let (dir, path) = if dir.is_dir() {
+            (dir.to_path_buf(), dir.join(Self::FILE))
+        } else {
+            (dir.parent().unwrap_or(Path::new(".")).to_path_buf(), dir.to_path_buf())
+        };
+        let mut record: RunRecord = atomic::read_json(&path)?;
+        record.test_scores = files::read_scores(&dir.join(Self::TEST_SCORES))?;
+        record.validation_scores = files::read_scores(&dir.join(Self::VALIDATION_SCORES))?;
+        record.history = files::read_history(&dir.join(Self::HISTORY))?;
+        Ok(record)
     }
 
     /// Test scores and labels (true = anomaly), in test-split order.
@@ -134,10 +181,105 @@ impl RunRecord {
         let name = format!("{} (AUROC {:.4})", self.method.name(), self.evaluation.test.auroc);
         Ok((name, crate::metrics::roc_curve(&scores, &labels)?))
     }
+}
 
-    /// Reads `dir/run.json` (or `dir` itself if it is the file).
-    pub fn load(dir: &Path) -> Result<Self> {
-        let path = if dir.is_dir() { dir.join(Self::FILE) } else { dir.to_path_buf() };
-        atomic::read_json(&path)
+/// The Parquet side of a run directory (written and read with polars).
+pub mod files {
+    use crate::error::{Error, Result};
+    use crate::evaluate::ScoreRecord;
+    use crate::losses::LossParts;
+    use crate::train::StepRecord;
+    use polars::prelude::*;
+    use std::path::Path;
+
+    fn err(path: &Path, e: PolarsError) -> Error {
+        Error::Table(format!("{}: {e}", path.display()))
+    }
+
+    fn write(path: &Path, mut df: DataFrame) -> Result<()> {
+        crate::atomic::write_with(path, |tmp| {
+            let file = std::fs::File::create(tmp).map_err(|e| Error::io(tmp, e))?;
+            ParquetWriter::new(file).finish(&mut df).map(|_| ()).map_err(|e| err(path, e))
+        })
+    }
+
+    fn read(path: &Path) -> Result<DataFrame> {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        ParquetReader::new(file).finish().map_err(|e| err(path, e))
+    }
+
+    fn column<'a>(df: &'a DataFrame, path: &Path, name: &str) -> Result<&'a Column> {
+        df.column(name).map_err(|e| err(path, e))
+    }
+
+    /// Columns `index`, `class`, `label` (1 = anomaly), all u32, and `score` (f32).
+    pub fn write_scores(path: &Path, scores: &[ScoreRecord]) -> Result<()> {
+        let df = df!(
+            "index" => scores.iter().map(|r| r.index as u32).collect::<Vec<_>>(),
+            "class" => scores.iter().map(|r| r.class as u32).collect::<Vec<_>>(),
+            "label" => scores.iter().map(|r| r.label as u32).collect::<Vec<_>>(),
+            "score" => scores.iter().map(|r| r.score).collect::<Vec<_>>(),
+        )
+        .map_err(|e| err(path, e))?;
+        write(path, df)
+    }
+
+    pub fn read_scores(path: &Path) -> Result<Vec<ScoreRecord>> {
+        let df = read(path)?;
+        let typed = |name: &str, dtype: DataType| -> Result<Series> {
+            column(&df, path, name)?.as_materialized_series().cast(&dtype).map_err(|e| err(path, e))
+        };
+        let (index, class, label, score) =
+            (typed("index", DataType::UInt32)?, typed("class", DataType::UInt32)?, typed("label", DataType::UInt32)?, typed("score", DataType::Float32)?);
+        let (index, class, label, score) = (index.u32().unwrap(), class.u32().unwrap(), label.u32().unwrap(), score.f32().unwrap());
+        (0..df.height())
+            .map(|i| match (index.get(i), class.get(i), label.get(i), score.get(i)) {
+                (Some(index), Some(class), Some(label), Some(score)) => {
+                    Ok(ScoreRecord { index: index as usize, class: class as u8, label: label as u8, score })
+                }
+                _ => Err(Error::Table(format!("{}: row {i} has a null", path.display()))),
+            })
+            .collect()
+    }
+
+    /// Columns `epoch`, `step` (u32), `wall_s`, `generator_total` and one f64 column per loss
+    /// term (null where the term was not computed).
+    pub fn write_history(path: &Path, history: &[StepRecord]) -> Result<()> {
+        let mut columns = vec![
+            Column::new("epoch".into(), history.iter().map(|r| r.epoch as u32).collect::<Vec<_>>()),
+            Column::new("step".into(), history.iter().map(|r| r.step as u32).collect::<Vec<_>>()),
+            Column::new("wall_s".into(), history.iter().map(|r| r.wall_s).collect::<Vec<_>>()),
+            Column::new("generator_total".into(), history.iter().map(|r| r.generator_total).collect::<Vec<_>>()),
+        ];
+        for (i, name) in LossParts::<f64>::NAMES.iter().enumerate() {
+            columns.push(Column::new((*name).into(), history.iter().map(|r| r.losses.terms()[i].copied()).collect::<Vec<_>>()));
+        }
+        write(path, DataFrame::new_infer_height(columns).map_err(|e| err(path, e))?)
+    }
+
+    pub fn read_history(path: &Path) -> Result<Vec<StepRecord>> {
+        let df = read(path)?;
+        let f64s = |name: &str| -> Result<Vec<Option<f64>>> {
+            let series = column(&df, path, name)?.as_materialized_series().cast(&DataType::Float64).map_err(|e| err(path, e))?;
+            let values = series.f64().unwrap();
+            Ok((0..values.len()).map(|i| values.get(i)).collect())
+        };
+        let u32s = |name: &str| -> Result<Vec<Option<u32>>> {
+            let series = column(&df, path, name)?.as_materialized_series().cast(&DataType::UInt32).map_err(|e| err(path, e))?;
+            let values = series.u32().unwrap();
+            Ok((0..values.len()).map(|i| values.get(i)).collect())
+        };
+        let (epoch, step, wall, total) = (u32s("epoch")?, u32s("step")?, f64s("wall_s")?, f64s("generator_total")?);
+        let terms: Vec<Vec<Option<f64>>> = LossParts::<f64>::NAMES.iter().map(|n| f64s(n)).collect::<Result<_>>()?;
+        (0..df.height())
+            .map(|i| {
+                let t = |k: usize| terms[k][i];
+                let losses = LossParts::from_terms(std::array::from_fn(t));
+                match (epoch[i], step[i], wall[i]) {
+                    (Some(e), Some(s), Some(w)) => Ok(StepRecord { epoch: e as usize, step: s as usize, losses, generator_total: total[i], wall_s: w }),
+                    _ => Err(Error::Table(format!("{}: row {i} has a null", path.display()))),
+                }
+            })
+            .collect()
     }
 }

@@ -1,23 +1,89 @@
 //! Anomaly scores: one number per image, higher = more anomalous. Evaluation is written once
-//! against the [`Scorer`] trait, which the GAN, the autoencoder and the random baseline share.
+//! against the [`Scorer`] trait, which the GAN, the baselines and the random scorer share.
+//!
+//! The GAN's score fuses the evidence its networks hold (see [`ScoreConfig`]): the paper's
+//! reconstruction error, the encoder head's anomaly logit, and the distance to the nearest
+//! training normals in the bottleneck. Each component is standardised on the *training* normals
+//! only, so no label of the validation or test split shapes the score.
 
 use crate::data::ImageSet;
-use crate::nets::Generator;
+use crate::nets::{Classifier, Encoding, Generator};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
-use tch::{nn::ModuleT, Kind, Tensor};
+use tch::{Kind, Tensor};
 
 pub trait Scorer {
-    /// A name for tables ("mean_l1", "random").
+    /// A name for tables ("mean_l1", "fused", "random").
     fn name(&self) -> &'static str;
     /// `images [B, 1, 32, 32] → scores [B]`. Called under no_grad.
     fn score_batch(&self, images: &Tensor) -> Tensor;
+    /// The score and, for a fused score, each component's evidence `[B]` by name (one pass).
+    fn score_parts(&self, images: &Tensor) -> (Tensor, Vec<(&'static str, Tensor)>) {
+        (self.score_batch(images), Vec::new())
+    }
+}
+
+const COMPONENTS: [&str; 3] = ["reconstruction", "anomaly_head", "nearest_normals"];
+
+/// How the GAN's score weighs each kind of evidence (0 = unused). With one component the score
+/// is that component as it is (the paper's recipe: mean ℓ1 alone); with several, each is
+/// standardised by its mean and sd over the training normals, weighted, and summed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScoreConfig {
+    /// Mean ℓ1(x, G(x)) per image (its log when fused: errors are skewed).
+    pub reconstruction: f64,
+    /// The encoder head's anomaly logit (ignored where no head is trained: `loss.classification`
+    /// = 0 or no labelled anomalies).
+    pub anomaly_head: f64,
+    /// Minus the mean cosine similarity of E(x) to its `neighbours` nearest training normals.
+    pub nearest_normals: f64,
+    /// k of the nearest-normal distance.
+    pub neighbours: usize,
+}
+
+impl Default for ScoreConfig {
+    /// The paper's score: reconstruction error alone.
+    fn default() -> Self {
+        ScoreConfig { reconstruction: 1.0, anomaly_head: 0.0, nearest_normals: 0.0, neighbours: 5 }
+    }
+}
+
+impl ScoreConfig {
+    fn weights(&self) -> [f64; 3] {
+        [self.reconstruction, self.anomaly_head, self.nearest_normals]
+    }
+
+    /// How many components take part.
+    pub fn components(&self) -> usize {
+        self.weights().iter().filter(|&&w| w > 0.0).count()
+    }
+
+    pub fn validate(&self) -> crate::Result<()> {
+        for (name, w) in ["reconstruction", "anomaly_head", "nearest_normals"].iter().zip(self.weights()) {
+            if !(w.is_finite() && w >= 0.0) {
+                return Err(crate::Error::config(&format!("eval.score.{name}"), format!("{w} must be finite and ≥ 0")));
+            }
+        }
+        if self.components() == 0 {
+            return Err(crate::Error::config("eval.score", "every weight is 0: give at least one component a weight"));
+        }
+        if self.nearest_normals > 0.0 && self.neighbours == 0 {
+            return Err(crate::Error::config("eval.score.neighbours", "must be ≥ 1"));
+        }
+        Ok(())
+    }
 }
 
 /// The paper's (and co-author's) test score: mean ℓ1(x, G(x)) per image, eval-mode BatchNorm.
 pub struct ReconstructionScorer<'a> {
     pub generator: &'a Generator,
+}
+
+fn mean_l1(images: &Tensor, reconstruction: &Tensor) -> Tensor {
+    (images - reconstruction).abs().flatten(1, -1).mean_dim(1, false, Kind::Float)
 }
 
 impl Scorer for ReconstructionScorer<'_> {
@@ -26,8 +92,131 @@ impl Scorer for ReconstructionScorer<'_> {
     }
 
     fn score_batch(&self, images: &Tensor) -> Tensor {
-        let reconstruction = self.generator.forward_t(images, false);
-        (images - reconstruction).abs().flatten(1, -1).mean_dim(1, false, Kind::Float)
+        use tch::nn::ModuleT;
+        mean_l1(images, &self.generator.forward_t(images, false))
+    }
+}
+
+/// The GAN's fused score (see [`ScoreConfig`]).
+pub struct FusedScorer<'a> {
+    generator: &'a Generator,
+    config: ScoreConfig,
+    /// L2-normalised bottlenecks of the training normals `[N, F]`, for the nearest-normal term.
+    bank: Option<Tensor>,
+    /// (mean, sd) of each component over the training normals, in [`ScoreConfig::weights`] order.
+    standard: [(f64, f64); 3],
+}
+
+impl<'a> FusedScorer<'a> {
+    /// Computes the bank and the standardisation from `train_normals` (eval mode, no_grad).
+    pub fn new(generator: &'a Generator, config: &ScoreConfig, train_normals: &ImageSet, batch_size: usize) -> Self {
+        let _guard = tch::no_grad_guard();
+        let mut config = config.clone();
+        if !generator.has_head() {
+            config.anomaly_head = 0.0;
+        }
+        let mut scorer = FusedScorer { generator, config, bank: None, standard: [(0.0, 1.0); 3] };
+        if scorer.config.nearest_normals > 0.0 {
+            let features: Vec<Tensor> = train_normals.chunks(batch_size).map(|x| normalised_features(&generator.encode(&x, false))).collect();
+            scorer.bank = Some(Tensor::cat(&features, 0));
+        }
+        if scorer.config.components() > 1 {
+            // The training normals' own nearest-normal term leaves each image out of its neighbours.
+            let parts: Vec<[Tensor; 3]> = train_normals.chunks(batch_size).map(|x| scorer.evidence(&x, true)).collect();
+            for c in 0..3 {
+                let all = Tensor::cat(&parts.iter().map(|p| p[c].shallow_clone()).collect::<Vec<_>>(), 0).to_kind(Kind::Double);
+                let sd = all.std(true).double_value(&[]);
+                scorer.standard[c] = (all.mean(Kind::Double).double_value(&[]), if sd > 0.0 { sd } else { 1.0 });
+            }
+        }
+        scorer
+    }
+
+    /// The three components for `images` (zeros where unused). `leave_one_out`: the images are
+    /// the bank itself, so each skips its own entry.
+    fn evidence(&self, images: &Tensor, leave_one_out: bool) -> [Tensor; 3] {
+        let n = images.size()[0];
+        let zeros = || Tensor::zeros([n], (Kind::Float, images.device()));
+        let enc = self.generator.encode(images, false);
+        let fused = self.config.components() > 1;
+        let reconstruction = if self.config.reconstruction > 0.0 {
+            let e = mean_l1(images, &self.generator.decode(&enc, false));
+            if fused { e.clamp_min(1e-12).log() } else { e }
+        } else {
+            zeros()
+        };
+        let head = if self.config.anomaly_head > 0.0 { self.generator.anomaly_logit(&enc).unwrap_or_else(zeros) } else { zeros() };
+        let nearest = match &self.bank {
+            Some(bank) => {
+                let k = self.config.neighbours as i64 + leave_one_out as i64;
+                let similarity = normalised_features(&enc).matmul(&bank.tr()); // [B, N]
+                let top = similarity.topk(k.min(bank.size()[0]), 1, true, true).0;
+                let top = if leave_one_out { top.narrow(1, 1, top.size()[1] - 1) } else { top };
+                -top.mean_dim(1, false, Kind::Float)
+            }
+            None => zeros(),
+        };
+        [reconstruction, head, nearest]
+    }
+
+    /// (mean, sd) over the training normals of reconstruction, head and nearest-normal terms.
+    pub fn standardisation(&self) -> [(f64, f64); 3] {
+        self.standard
+    }
+}
+
+fn normalised_features(enc: &Encoding) -> Tensor {
+    let z = enc.features();
+    &z / z.norm_scalaropt_dim(2, [1], true).clamp_min(1e-12)
+}
+
+impl Scorer for FusedScorer<'_> {
+    fn name(&self) -> &'static str {
+        if self.config.components() > 1 {
+            "fused"
+        } else if self.config.reconstruction > 0.0 {
+            "mean_l1"
+        } else if self.config.anomaly_head > 0.0 {
+            "anomaly_head"
+        } else {
+            "nearest_normals"
+        }
+    }
+
+    fn score_batch(&self, images: &Tensor) -> Tensor {
+        self.score_parts(images).0
+    }
+
+    fn score_parts(&self, images: &Tensor) -> (Tensor, Vec<(&'static str, Tensor)>) {
+        let evidence = self.evidence(images, false);
+        if self.config.components() == 1 {
+            let c = self.config.weights().iter().position(|&w| w > 0.0).unwrap_or(0);
+            return (evidence[c].shallow_clone(), Vec::new());
+        }
+        let mut total = Tensor::zeros([images.size()[0]], (Kind::Float, images.device()));
+        let mut parts = Vec::new();
+        for (((e, w), (mean, sd)), name) in evidence.iter().zip(self.config.weights()).zip(self.standard).zip(COMPONENTS) {
+            if w > 0.0 {
+                total += (e - mean) * (w / sd);
+                parts.push((name, e.shallow_clone()));
+            }
+        }
+        (total, parts)
+    }
+}
+
+/// The classifier baseline's score: its anomaly logit, eval-mode BatchNorm.
+pub struct ClassifierScorer<'a> {
+    pub net: &'a Classifier,
+}
+
+impl Scorer for ClassifierScorer<'_> {
+    fn name(&self) -> &'static str {
+        "logit"
+    }
+
+    fn score_batch(&self, images: &Tensor) -> Tensor {
+        self.net.forward(images, false)
     }
 }
 
@@ -54,13 +243,75 @@ impl Scorer for RandomScorer {
     }
 }
 
+fn to_vec(t: &Tensor) -> Vec<f32> {
+    Vec::<f32>::try_from(&t.to_device(tch::Device::Cpu).to_kind(Kind::Float)).expect("scores are a 1-d float tensor")
+}
+
 /// Scores every image of `set`, in order, in batches of `batch_size`.
 pub fn score_set(scorer: &dyn Scorer, set: &ImageSet, batch_size: usize) -> Vec<f32> {
+    score_set_with_parts(scorer, set, batch_size).0
+}
+
+/// [`score_set`], with each component's evidence of a fused score beside it.
+pub fn score_set_with_parts(scorer: &dyn Scorer, set: &ImageSet, batch_size: usize) -> (Vec<f32>, Vec<(&'static str, Vec<f32>)>) {
     let _guard = tch::no_grad_guard();
     let mut out = Vec::with_capacity(set.len());
+    let mut parts: Vec<(&'static str, Vec<f32>)> = Vec::new();
     for batch in set.chunks(batch_size) {
-        let scores = scorer.score_batch(&batch).to_device(tch::Device::Cpu).to_kind(Kind::Float);
-        out.extend(Vec::<f32>::try_from(&scores).expect("scores are a 1-d float tensor"));
+        let (scores, batch_parts) = scorer.score_parts(&batch);
+        out.extend(to_vec(&scores));
+        for (i, (name, evidence)) in batch_parts.iter().enumerate() {
+            if parts.len() <= i {
+                parts.push((name, Vec::with_capacity(set.len())));
+            }
+            parts[i].1.extend(to_vec(evidence));
+        }
     }
-    out
+    (out, parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ModelConfig;
+    use tch::{nn, Device};
+
+    fn set(n: i64, seed: i64) -> ImageSet {
+        tch::manual_seed(seed);
+        ImageSet {
+            images: Tensor::rand([n, 1, 32, 32], (Kind::Float, Device::Cpu)) * 2.0 - 1.0,
+            classes: vec![0; n as usize],
+            labels: vec![false; n as usize],
+            indices: (0..n as usize).collect(),
+        }
+    }
+
+    #[test]
+    fn one_component_is_the_raw_evidence_and_fusion_is_standardised() {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let cfg = ModelConfig { base_width: 4, discriminator_width: 4, skips: true };
+        let g = Generator::new(&vs.root(), &cfg, true, crate::nets::Precision::Fp32);
+        let (train, test) = (set(40, 1), set(7, 2));
+        let paper = FusedScorer::new(&g, &ScoreConfig::default(), &train, 16);
+        let reference = ReconstructionScorer { generator: &g };
+        assert_eq!(score_set(&paper, &test, 3), score_set(&reference, &test, 3));
+        assert_eq!(paper.name(), "mean_l1");
+
+        // Standardised on the training normals, two components sum to mean 0 there.
+        let two = ScoreConfig { reconstruction: 1.0, anomaly_head: 2.0, nearest_normals: 0.0, neighbours: 3 };
+        let fused = FusedScorer::new(&g, &two, &train, 16);
+        let on_train = score_set(&fused, &train, 16);
+        let mean = on_train.iter().map(|&v| v as f64).sum::<f64>() / on_train.len() as f64;
+        assert!(mean.abs() < 1e-4, "{mean}");
+        assert_eq!(fused.name(), "fused");
+        // The nearest-normal term: an image of the bank is at distance −1 from itself, so
+        // scoring a training image (not left out) is lower than its left-one-out standard.
+        let all = ScoreConfig { reconstruction: 1.0, anomaly_head: 1.0, nearest_normals: 1.0, neighbours: 1 };
+        let fused = FusedScorer::new(&g, &all, &train, 16);
+        let [_, _, (nn_mean, nn_sd)] = fused.standardisation();
+        assert!(nn_sd > 0.0 && nn_mean > -1.0, "{nn_mean} {nn_sd}");
+        let own = fused.evidence(&train.images.narrow(0, 0, 1), false)[2].double_value(&[0]);
+        assert!((own + 1.0).abs() < 1e-5, "{own}");
+        assert!(ScoreConfig { reconstruction: 0.0, ..ScoreConfig::default() }.validate().is_err());
+    }
 }

@@ -1,64 +1,208 @@
 //! One-vs-rest sweeps: every class × seed × method, each run in its own directory. A finished
 //! run (run.json present) is kept, an interrupted one resumes, so a sweep can be rerun at will.
+//! The grid can be cut into N fixed, disjoint shards (one per job of a cluster scheduler), and
+//! `collect` summarises whatever runs a sweep directory holds.
 
 use crate::config::{Config, Profile};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::experiment::{self, Hooks};
 use crate::run::{Method, RunRecord};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// What to sweep. `base` supplies everything but the class and seed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepPlan {
     pub base: Config,
     pub profile: Option<Profile>,
     pub classes: Vec<u8>,
     pub seeds: Vec<u64>,
     pub methods: Vec<Method>,
+    /// Methods that run only the first N of `seeds` (baselines whose spread is not the question).
+    #[serde(default)]
+    pub seed_limits: BTreeMap<Method, usize>,
+    /// Another sweep directory whose finished runs of the same config are copied, not retrained.
+    #[serde(skip)]
+    pub reuse: Option<PathBuf>,
+    #[serde(skip)]
     pub out: PathBuf,
 }
 
-impl SweepPlan {
-    pub fn run_dir(&self, class: u8, seed: u64, method: Method) -> PathBuf {
-        self.out.join(format!("class{class}-seed{seed}-{}", method.name()))
+/// One cell of the grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GridItem {
+    pub class: u8,
+    pub seed: u64,
+    pub method: Method,
+}
+
+impl std::fmt::Display for GridItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "class{}-seed{}-{}", self.class, self.seed, self.method.name())
     }
 }
 
-/// Runs the plan; `run_one` trains one (method, config, data, dir, resume) — the CLI passes a
-/// progress bar, notebooks a line printer. `on_done` sees each finished record.
-pub fn run_sweep(
-    plan: &SweepPlan,
-    run_one: &mut dyn FnMut(Method, &Config, &crate::data::SplitData, &Path, bool) -> Result<RunRecord>,
-    on_done: &mut dyn FnMut(&RunRecord),
-) -> Result<Vec<RunRecord>> {
-    let mut records = Vec::new();
-    for &class in &plan.classes {
-        for &seed in &plan.seeds {
-            let mut cfg = plan.base.clone();
-            cfg.data.normal_class = class;
-            cfg.seed = seed;
-            cfg.validate()?;
-            let mut data = None;
-            for &method in &plan.methods {
-                let dir = plan.run_dir(class, seed, method);
-                let record = if dir.join(RunRecord::FILE).is_file() {
-                    RunRecord::load(&dir)?
-                } else {
-                    if data.is_none() {
-                        data = Some(experiment::prepare(&cfg)?);
+/// Part `index` (1-based) of `count` disjoint parts of a grid: `--shard K/N`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || Error::config("shard", format!("{s:?} is not K/N with 1 ≤ K ≤ N (e.g. 3/8)"));
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count): (usize, usize) = (k.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+        if count == 0 || index == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl SweepPlan {
+    /// The file in the sweep directory that records the plan, for `collect`.
+    pub const FILE: &'static str = "plan.json";
+
+    pub fn run_dir(&self, item: &GridItem) -> PathBuf {
+        self.out.join(item.to_string())
+    }
+
+    /// Every cell, class by class, then seed, then method.
+    pub fn grid(&self) -> Vec<GridItem> {
+        let mut items = Vec::new();
+        for &class in &self.classes {
+            for (i, &seed) in self.seeds.iter().enumerate() {
+                for &method in &self.methods {
+                    if self.seed_limits.get(&method).is_none_or(|&n| i < n) {
+                        items.push(GridItem { class, seed, method });
                     }
-                    let resume = crate::checkpoint::exists(&dir.join("checkpoints").join("last"));
-                    run_one(method, &cfg, data.as_ref().unwrap(), &dir, resume)?
-                };
-                on_done(&record);
-                records.push(record);
+                }
             }
         }
+        items
+    }
+
+    /// The cells of one shard: every N-th cell of the grid from the K-th on, so long and short
+    /// methods spread evenly over the shards. All shards together are the grid, once.
+    pub fn shard(&self, shard: Option<Shard>) -> Vec<GridItem> {
+        let grid = self.grid();
+        match shard {
+            None => grid,
+            Some(Shard { index, count }) => grid.into_iter().skip(index - 1).step_by(count).collect(),
+        }
+    }
+
+    /// The config of one (class, seed), before the method's own changes.
+    pub fn config(&self, class: u8, seed: u64) -> Result<Config> {
+        let mut cfg = self.base.clone();
+        cfg.data.normal_class = class;
+        cfg.seed = seed;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Reads the plan a sweep wrote into `dir`.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let mut plan: SweepPlan = crate::atomic::read_json(&dir.join(Self::FILE))?;
+        plan.out = dir.to_path_buf();
+        Ok(plan)
+    }
+
+    /// The finished run of `item`, if its directory holds one made with the planned config.
+    fn finished(&self, item: &GridItem) -> Result<Option<RunRecord>> {
+        self.finished_in(&self.run_dir(item), item)
+    }
+
+    fn finished_in(&self, dir: &Path, item: &GridItem) -> Result<Option<RunRecord>> {
+        let dir = dir.to_path_buf();
+        if !dir.join(RunRecord::FILE).is_file() {
+            return Ok(None);
+        }
+        let record = RunRecord::load(&dir)?;
+        let planned = experiment::method_config(item.method, &self.config(item.class, item.seed)?);
+        if record.config != planned {
+            return Err(Error::Checkpoint {
+                path: dir,
+                what: "holds a finished run made with another config than this sweep's".into(),
+                fix: "sweep into another --out, or delete that run to redo it with this config".into(),
+            });
+        }
+        Ok(Some(record))
+    }
+}
+
+impl SweepPlan {
+    /// Copies `item`'s finished run from the `reuse` directory when it was made with the same
+    /// config (its files only, not its checkpoints), so two studies share one training.
+    fn reused(&self, item: &GridItem) -> Result<Option<PathBuf>> {
+        let Some(from) = self.reuse.as_ref().map(|r| r.join(item.to_string())) else { return Ok(None) };
+        let same = match self.finished_in(&from, item) {
+            Ok(found) => found.is_some(),
+            Err(Error::Checkpoint { .. }) => false, // another config: train our own
+            Err(e) => return Err(e),
+        };
+        if !same {
+            return Ok(None);
+        }
+        let to = self.run_dir(item);
+        std::fs::create_dir_all(&to).map_err(|e| Error::io(&to, e))?;
+        // run.json last: a directory with run.json is complete.
+        for file in ["config.json", RunRecord::TEST_SCORES, RunRecord::VALIDATION_SCORES, RunRecord::HISTORY, RunRecord::FILE] {
+            let bytes = std::fs::read(from.join(file)).map_err(|e| Error::io(from.join(file), e))?;
+            crate::atomic::write_bytes(&to.join(file), &bytes)?;
+        }
+        Ok(Some(to))
+    }
+}
+
+/// How one run is trained: (method, config, data, dir, resume) → record. The CLI passes a
+/// progress bar, notebooks a line printer ([`run_quietly`]).
+pub type RunOne<'a> = dyn FnMut(Method, &Config, &crate::data::SplitData, &Path, bool) -> Result<RunRecord> + 'a;
+
+/// Runs the plan's cells of `shard` (all of them for `None`); `on_done` sees each finished record.
+pub fn run_sweep(plan: &SweepPlan, shard: Option<Shard>, run_one: &mut RunOne, on_done: &mut dyn FnMut(&RunRecord)) -> Result<Vec<RunRecord>> {
+    crate::atomic::write_json(&plan.out.join(SweepPlan::FILE), plan)?;
+    let mut records = Vec::new();
+    // Consecutive cells of one (class, seed) share the prepared split.
+    let mut data: Option<((u8, u64), crate::data::SplitData)> = None;
+    for item in plan.shard(shard) {
+        let record = match plan.finished(&item)? {
+            Some(record) => record,
+            None if plan.reused(&item)?.is_some() => plan.finished(&item)?.expect("just copied"),
+            None => {
+                let cfg = plan.config(item.class, item.seed)?;
+                if data.as_ref().is_none_or(|(key, _)| *key != (item.class, item.seed)) {
+                    data = Some(((item.class, item.seed), experiment::prepare(&cfg)?));
+                }
+                let dir = plan.run_dir(&item);
+                let resume = crate::checkpoint::exists(&dir.join("checkpoints").join("last"));
+                run_one(item.method, &cfg, &data.as_ref().unwrap().1, &dir, resume)?
+            }
+        };
+        on_done(&record);
+        records.push(record);
     }
     Ok(records)
 }
 
-/// The default `run_one`: [`experiment::run`] with line progress per epoch.
+/// The finished runs of the sweep in `dir` (in grid order) and the cells still missing.
+pub fn collect(dir: &Path) -> Result<(Vec<RunRecord>, Vec<GridItem>)> {
+    let plan = SweepPlan::load(dir)?;
+    let (mut records, mut missing) = (Vec::new(), Vec::new());
+    for item in plan.grid() {
+        match plan.finished(&item)? {
+            Some(r) => records.push(r),
+            None => missing.push(item),
+        }
+    }
+    Ok((records, missing))
+}
+
+/// The default `run_one`: [`experiment::run`] with one line per epoch.
 pub fn run_quietly(profile: Option<Profile>) -> impl FnMut(Method, &Config, &crate::data::SplitData, &Path, bool) -> Result<RunRecord> {
     move |method, cfg, data, dir, resume| {
         let mut on_step = |_: &crate::train::StepRecord| {};
@@ -87,40 +231,122 @@ pub fn parse_classes(s: &str) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Parses "gan,ae,random".
-pub fn parse_methods(s: &str) -> Result<Vec<Method>> {
-    s.split(',')
-        .map(|m| {
-            <Method as clap::ValueEnum>::from_str(m.trim(), true)
-                .map_err(|_| crate::Error::config("methods", format!("unknown method {m:?}; use gan, ae, random")))
+/// Parses "gan,classifier,ae:1,random:1": methods, and for those with ":N", how many of the
+/// sweep's seeds they run.
+pub fn parse_methods(s: &str) -> Result<(Vec<Method>, BTreeMap<Method, usize>)> {
+    let mut methods = Vec::new();
+    let mut limits = BTreeMap::new();
+    for part in s.split(',').map(str::trim) {
+        let (name, limit) = match part.split_once(':') {
+            Some((n, l)) => (n.trim(), Some(l.trim().parse::<usize>().ok().filter(|&l| l > 0).ok_or_else(|| {
+                crate::Error::config("methods", format!("{part:?}: the seed count after ':' must be a number ≥ 1"))
+            })?)),
+            None => (part, None),
+        };
+        let method = <Method as clap::ValueEnum>::from_str(name, true).map_err(|_| {
+            let names: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
+            crate::Error::config("methods", format!("unknown method {name:?}; use {} (name:N runs the first N seeds)", names.join(", ")))
+        })?;
+        methods.push(method);
+        if let Some(l) = limit {
+            limits.insert(method, l);
+        }
+    }
+    Ok((methods, limits))
+}
+
+/// Mean ± sd of test AUROC: per class over seeds, and overall as the mean over classes, whose
+/// sd is taken over the per-seed 10-class means (seeds run on every class only).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MethodSummary {
+    pub per_class: BTreeMap<u8, Stat>,
+    pub overall: Stat,
+    /// Test AUROC of the last epoch instead of the best-on-validation one (trained methods).
+    pub overall_last_epoch: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stat {
+    pub mean: f64,
+    pub sd: Option<f64>,
+    pub seeds: usize,
+}
+
+pub fn summarise(records: &[RunRecord]) -> BTreeMap<String, MethodSummary> {
+    let mut by_method: BTreeMap<String, Vec<&RunRecord>> = BTreeMap::new();
+    for r in records {
+        by_method.entry(r.method.name().to_string()).or_default().push(r);
+    }
+    by_method
+        .into_iter()
+        .map(|(method, runs)| {
+            let stat = |v: &[f64]| {
+                let (mean, sd) = crate::tables::mean_sd(v);
+                Stat { mean, sd, seeds: v.len() }
+            };
+            let mut by_class: BTreeMap<u8, Vec<f64>> = BTreeMap::new();
+            let mut by_seed: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
+            for r in &runs {
+                by_class.entry(r.normal_class).or_default().push(r.evaluation.test.auroc);
+                by_seed.entry(r.seed).or_default().push(r.evaluation.test.auroc);
+            }
+            let per_class: BTreeMap<u8, Stat> = by_class.iter().map(|(c, v)| (*c, stat(v))).collect();
+            let class_means: Vec<f64> = per_class.values().map(|s| s.mean).collect();
+            let complete_seeds: Vec<f64> =
+                by_seed.values().filter(|v| v.len() == per_class.len()).map(|v| crate::tables::mean_sd(v).0).collect();
+            let overall = Stat {
+                mean: crate::tables::mean_sd(&class_means).0,
+                sd: crate::tables::mean_sd(&complete_seeds).1,
+                seeds: complete_seeds.len(),
+            };
+            let last: Vec<f64> = runs.iter().filter_map(|r| r.last_epoch.as_ref().map(|l| l.test_auroc)).collect();
+            let overall_last_epoch = (last.len() == runs.len()).then(|| crate::tables::mean_sd(&last).0);
+            (method, MethodSummary { per_class, overall, overall_last_epoch })
         })
         .collect()
 }
 
-/// Writes summary.csv, runs.csv, summary.html and summary.json (means per method, every run's
-/// headline numbers and provenance) into `out`.
-pub fn write_summary(out: &Path, records: &[RunRecord]) -> Result<polars::prelude::DataFrame> {
+/// The protocol line every summary carries beside its numbers.
+pub fn protocol(records: &[RunRecord]) -> String {
+    let Some(r) = records.first() else { return "no runs".into() };
+    format!(
+        "test AUROC on the full Fashion-MNIST test split (1,000 normal, 9,000 anomalies), one class normal; anomaly ratio {} \
+         ({} labelled anomalies for {} normals); profile {}; recipe {}; checkpoint = best epoch on validation \
+         (validation picks only the epoch and the threshold); mean ± sample sd over seeds",
+        r.anomaly_ratio,
+        r.split_sizes.train_anomaly,
+        r.split_sizes.train_normal,
+        r.profile.as_deref().unwrap_or("custom"),
+        r.config.recipe.name(),
+    )
+}
+
+/// Writes summary.csv, runs.csv, summary.html and summary.json (mean ± sd per class and method,
+/// every run's headline numbers and provenance) into `out`. `missing` names the planned runs absent.
+pub fn write_summary(out: &Path, records: &[RunRecord], missing: &[GridItem]) -> Result<polars::prelude::DataFrame> {
     use crate::tables;
     let refs: Vec<&RunRecord> = records.iter().collect();
     let summary = tables::summary_table(&refs)?;
     tables::write_csv(&summary, &out.join("summary.csv"))?;
     tables::write_csv(&tables::runs_table(&refs)?, &out.join("runs.csv"))?;
-    crate::atomic::write_bytes(&out.join("summary.html"), tables::HtmlTable(summary.clone()).to_html().as_bytes())?;
-    let mut means = std::collections::BTreeMap::new();
-    for r in records {
-        means.entry(r.method.name()).or_insert_with(Vec::new).push(r.evaluation.test.auroc);
-    }
+    let wide = tables::summary_wide(records)?;
+    crate::atomic::write_bytes(&out.join("summary.html"), tables::HtmlTable(wide.clone()).to_html().as_bytes())?;
+    let markdown = format!("Test AUROC, mean ± sd over seeds.\n\n{}\nProtocol: {}.\n", tables::to_markdown(&wide), protocol(records));
+    crate::atomic::write_bytes(&out.join("summary.md"), markdown.as_bytes())?;
     let json = serde_json::json!({
         "provenance": crate::run::Provenance::now(),
+        "protocol": protocol(records),
         "profile": records.first().and_then(|r| r.profile.clone()),
         "anomaly_ratio": records.first().map(|r| r.anomaly_ratio),
-        "mean_test_auroc": means.iter().map(|(m, v)| (m.to_string(), tables::mean_sd(v).0)).collect::<std::collections::BTreeMap<_, _>>(),
+        "methods": summarise(records),
+        "missing": missing.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
         "runs": records.iter().map(|r| serde_json::json!({
             "method": r.method.name(),
             "normal_class": r.normal_class,
             "seed": r.seed,
             "anomaly_ratio": r.anomaly_ratio,
             "test_auroc": r.evaluation.test.auroc,
+            "test_auroc_last_epoch": r.last_epoch.as_ref().map(|l| l.test_auroc),
             "test_average_precision": r.evaluation.test.average_precision,
             "validation_auroc": r.evaluation.validation.auroc,
             "best_epoch": r.best_epoch,
@@ -143,7 +369,41 @@ mod tests {
         assert_eq!(parse_classes("0-2,6").unwrap(), vec![0, 1, 2, 6]);
         assert!(parse_classes("0-10").unwrap_err().to_string().contains("use 0..9"));
         assert!(parse_classes("a").is_err());
-        assert_eq!(parse_methods("gan, random").unwrap(), vec![Method::Gan, Method::Random]);
-        assert!(parse_methods("vae").is_err());
+        assert_eq!(parse_methods("gan, random").unwrap().0, vec![Method::Gan, Method::Random]);
+        assert!(parse_methods("vae").unwrap_err().to_string().contains("classifier"));
+        let (methods, limits) = parse_methods("gan,ae:1").unwrap();
+        assert_eq!((methods, limits.get(&Method::Autoencoder)), (vec![Method::Gan, Method::Autoencoder], Some(&1)));
+        assert!(parse_methods("ae:0").is_err() && parse_methods("ae:x").is_err());
+    }
+
+    #[test]
+    fn shards_cover_the_grid_once() {
+        let plan = SweepPlan {
+            base: Config::default(),
+            profile: None,
+            classes: vec![0, 3, 6],
+            seeds: vec![0, 1],
+            methods: vec![Method::Gan, Method::Random],
+            seed_limits: BTreeMap::new(),
+            reuse: None,
+            out: PathBuf::new(),
+        };
+        let grid = plan.grid();
+        assert_eq!(grid.len(), 12);
+        let limited = SweepPlan { seed_limits: [(Method::Random, 1)].into(), ..plan.clone() };
+        assert_eq!(limited.grid().len(), 9, "random runs seed 0 only");
+        let mut seen: Vec<String> = Vec::new();
+        for k in 1..=5 {
+            let part = plan.shard(Some(format!("{k}/5").parse().unwrap()));
+            assert!(part.len() >= 2 && part.len() <= 3, "{k}: {}", part.len());
+            seen.extend(part.iter().map(|i| i.to_string()));
+        }
+        seen.sort();
+        let mut all: Vec<String> = grid.iter().map(|i| i.to_string()).collect();
+        all.sort();
+        assert_eq!(seen, all);
+        for bad in ["0/4", "5/4", "1/0", "x/2", "3"] {
+            assert!(bad.parse::<Shard>().unwrap_err().to_string().contains("K/N"), "{bad}");
+        }
     }
 }

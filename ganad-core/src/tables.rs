@@ -56,6 +56,46 @@ pub fn runs_table(records: &[&RunRecord]) -> Result<DataFrame> {
     .map_err(table_err)
 }
 
+/// One row per epoch of a run: steps, validation AUROC, seconds the epoch took (training and
+/// its validation), and whether it is the epoch the run reports.
+pub fn epochs_table(record: &RunRecord) -> Result<DataFrame> {
+    let e = &record.epochs;
+    let seconds: Vec<f64> = e.iter().enumerate().map(|(i, r)| r.wall_s - if i == 0 { 0.0 } else { e[i - 1].wall_s }).collect();
+    df!(
+        "epoch" => e.iter().map(|r| r.epoch as u32).collect::<Vec<_>>(),
+        "steps" => e.iter().map(|r| r.steps as u32).collect::<Vec<_>>(),
+        "validation AUROC" => e.iter().map(|r| r.validation_auroc).collect::<Vec<_>>(),
+        "seconds" => seconds,
+        "reported" => e.iter().map(|r| if Some(r.epoch) == record.best_epoch { "best on validation" } else { "" }).collect::<Vec<_>>(),
+    )
+    .map_err(table_err)
+}
+
+/// A run's final test metrics as one column of name → value: what the report states.
+pub fn test_metrics_table(record: &RunRecord) -> Result<DataFrame> {
+    let e = &record.evaluation;
+    let mut rows: Vec<(&str, String)> = vec![
+        ("method", format!("{} ({} recipe, {} score)", record.method.name(), record.config.recipe.name(), e.scorer)),
+        ("protocol", format!("normal class {} ({}), anomaly ratio {}, seed {}, profile {}", record.normal_class, CLASS_NAMES[record.normal_class as usize], record.anomaly_ratio, record.seed, record.profile.as_deref().unwrap_or("custom"))),
+        ("test AUROC (best epoch on validation)", format!("{:.5}", e.test.auroc)),
+        ("test average precision", format!("{:.5}", e.test.average_precision)),
+        ("test F1 / accuracy", format!("{:.4} / {:.4}", e.test.f1, e.test.accuracy)),
+        ("threshold", format!("{:.5} ({:?} on validation)", e.threshold.value, e.threshold.rule)),
+    ];
+    if let Some(best) = record.best_epoch {
+        rows.push(("best epoch", best.to_string()));
+    }
+    if let Some(last) = &record.last_epoch {
+        rows.push(("test AUROC of the last epoch", format!("{:.5} (epoch {})", last.test_auroc, last.epoch)));
+    }
+    rows.push(("train / evaluate seconds", format!("{:.1} / {:.1}", record.timings.train_s, record.timings.evaluate_s)));
+    df!(
+        "metric" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        "value" => rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
+    )
+    .map_err(table_err)
+}
+
 /// Mean and sample standard deviation (None for one value).
 pub fn mean_sd(values: &[f64]) -> (f64, Option<f64>) {
     let n = values.len() as f64;
@@ -82,6 +122,45 @@ pub fn summary_table(records: &[&RunRecord]) -> Result<DataFrame> {
         "AUROC sd" => stats.iter().map(|(.., (_, sd))| *sd).collect::<Vec<_>>(),
     )
     .map_err(table_err)
+}
+
+/// Methods × classes: test AUROC "mean ± sd" over seeds, and the 10-class mean with the sd of
+/// the per-seed means (see `sweep::summarise`). Rows in `Method` order.
+pub fn summary_wide(records: &[RunRecord]) -> Result<DataFrame> {
+    let summary = crate::sweep::summarise(records);
+    let mut methods: Vec<crate::run::Method> = records.iter().map(|r| r.method).collect();
+    methods.sort();
+    methods.dedup();
+    let classes: std::collections::BTreeSet<u8> = records.iter().map(|r| r.normal_class).collect();
+    let cell = |s: &crate::sweep::Stat| match s.sd {
+        Some(sd) => format!("{:.3} ± {:.3}", s.mean, sd),
+        None => format!("{:.3}", s.mean),
+    };
+    let mut columns = vec![Column::new("method".into(), methods.iter().map(|m| m.name()).collect::<Vec<_>>())];
+    for c in &classes {
+        let values: Vec<String> = methods.iter().map(|m| summary[m.name()].per_class.get(c).map(cell).unwrap_or_else(|| "—".into())).collect();
+        columns.push(Column::new(format!("{c} {}", CLASS_NAMES[*c as usize]).into(), values));
+    }
+    columns.push(Column::new("mean".into(), methods.iter().map(|m| cell(&summary[m.name()].overall)).collect::<Vec<_>>()));
+    columns.push(Column::new("seeds".into(), methods.iter().map(|m| summary[m.name()].per_class.values().map(|s| s.seeds as u32).max().unwrap_or(0)).collect::<Vec<_>>()));
+    DataFrame::new_infer_height(columns).map_err(table_err)
+}
+
+/// A DataFrame as a Markdown table (for the README and summary.md).
+pub fn to_markdown(df: &DataFrame) -> String {
+    let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
+    let mut md = format!("| {} |\n|{}\n", names.join(" | "), "---|".repeat(names.len()));
+    for row in 0..df.height() {
+        let cells: Vec<String> = df.columns().iter().map(|c| match c.get(row) {
+            Ok(AnyValue::String(s)) => s.to_string(),
+            Ok(AnyValue::Float64(v)) => format!("{v:.4}"),
+            Ok(AnyValue::Null) => "—".into(),
+            Ok(v) => v.to_string(),
+            Err(e) => format!("error: {e}"),
+        }).collect();
+        md.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    md
 }
 
 /// Per class: image counts of both splits and pixel statistics of the training images
@@ -138,10 +217,13 @@ pub fn split_table(data: &crate::data::SplitData) -> Result<DataFrame> {
 pub fn seed_comparison(records: &[&RunRecord]) -> Result<DataFrame> {
     use crate::reference::*;
     let seed = |r: &RunRecord| match r.method {
-        crate::run::Method::Gan => SEED_GAN_AUROC,
-        crate::run::Method::Autoencoder => SEED_AUTOENCODER_AUROC,
-        crate::run::Method::Random => SEED_RANDOM_AUROC,
+        crate::run::Method::Gan => Some(SEED_GAN_AUROC),
+        crate::run::Method::Autoencoder => Some(SEED_AUTOENCODER_AUROC),
+        crate::run::Method::Random => Some(SEED_RANDOM_AUROC),
+        crate::run::Method::Classifier => None, // the seed had no classifier baseline
     };
+    let records: Vec<&RunRecord> = records.iter().copied().filter(|r| seed(r).is_some()).collect();
+    let seed = |r: &RunRecord| seed(r).unwrap_or(f64::NAN);
     df!(
         "method" => records.iter().map(|r| r.method.name()).collect::<Vec<_>>(),
         "seed AUROC" => records.iter().map(|r| seed(r)).collect::<Vec<_>>(),
@@ -240,7 +322,7 @@ mod tests {
         ];
         let t = per_class_table(&rows, 0).unwrap();
         assert_eq!(t.column("rate").unwrap().f64().unwrap().get(1), Some(0.99));
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::tempdir::TempDir::new("test").unwrap();
         write_csv(&t, &dir.path().join("t.csv")).unwrap();
         let csv = std::fs::read_to_string(dir.path().join("t.csv")).unwrap();
         assert!(csv.starts_with("class,name,role,count,flagged,rate\n0,T-shirt/top,normal,1000,100,0.1"), "{csv}");

@@ -62,7 +62,7 @@ fn files_in(dir: &Path) -> Vec<String> {
 fn downloads_verify_and_never_replace_a_good_copy() {
     let specs = debian_files_present();
     let (url, served) = serve();
-    let cache = tempfile::tempdir().unwrap();
+    let cache = ganad_core::tempdir::TempDir::new("test").unwrap();
 
     // 1. A server sending corrupted bytes: rejected, nothing left in the cache.
     let err = download_missing(&format!("{url}/corrupt"), cache.path(), &specs).unwrap_err().to_string();
@@ -92,7 +92,7 @@ fn downloads_verify_and_never_replace_a_good_copy() {
 #[test]
 fn a_corrupt_local_file_is_named_with_its_fix() {
     let specs = debian_files_present();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = ganad_core::tempdir::TempDir::new("test").unwrap();
     for s in &specs {
         std::fs::copy(Path::new(source::DEBIAN_DIR).join(format!("{}.gz", s.name)), dir.path().join(format!("{}.gz", s.name))).unwrap();
     }
@@ -107,7 +107,7 @@ fn a_corrupt_local_file_is_named_with_its_fix() {
 
 #[test]
 fn a_named_directory_without_the_files_is_an_error() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = ganad_core::tempdir::TempDir::new("test").unwrap();
     let opts = source::SourceOptions { explicit: Some(dir.path().to_path_buf()), allow_download: false, mirror: None };
     let err = source::locate(&opts).unwrap_err().to_string();
     assert!(err.contains("lacks train-images-idx3-ubyte") && err.contains("fix:"), "{err}");

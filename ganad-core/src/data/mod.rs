@@ -1,5 +1,6 @@
 //! Fashion-MNIST: files, verification, splits and tensors.
 
+pub mod augment;
 pub mod batch;
 pub mod fashion_mnist;
 pub mod idx;

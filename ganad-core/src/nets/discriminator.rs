@@ -2,8 +2,8 @@
 //! It has two heads over a shared trunk: one real/fake logit for the whole image and a
 //! map of per-patch logits (Kim et al. use both in their adversarial losses).
 
-use super::init::{batch_norm, conv, down, leaky_relu};
-use tch::{nn, Tensor};
+use super::layers::{batch_norm, conv, down, leaky_relu, Conv, Init, Precision};
+use tch::{nn, Kind, Tensor};
 
 /// Logits (not probabilities: BCE-with-logits is the numerically safe form).
 #[derive(Debug)]
@@ -16,19 +16,22 @@ pub struct DiscriminatorOutput {
 
 #[derive(Debug)]
 pub struct Discriminator {
-    down1: nn::Conv2D,
-    down2: nn::Conv2D,
+    down1: Conv,
+    down2: Conv,
     down2_bn: nn::BatchNorm,
-    down3: nn::Conv2D,
+    down3: Conv,
     down3_bn: nn::BatchNorm,
-    same4: nn::Conv2D,
+    same4: Conv,
     same4_bn: nn::BatchNorm,
-    patch_head: nn::Conv2D,
-    image_head: nn::Conv2D,
+    patch_head: Conv,
+    image_head: Conv,
 }
 
 impl Discriminator {
-    pub fn new(p: &nn::Path, w: i64) -> Self {
+    pub fn new(p: &nn::Path, w: i64, precision: Precision) -> Self {
+        let down = |p: nn::Path, c_in, c_out| down(p, c_in, c_out, Init::Dcgan, precision);
+        let conv = |p: nn::Path, c_in, c_out, k, s, pad| conv(p, c_in, c_out, k, s, pad, precision);
+        let batch_norm = |p: nn::Path, c| batch_norm(p, c, Init::Dcgan);
         Discriminator {
             down1: down(p / "down1", 1, w),
             down2: down(p / "down2", w, 2 * w),
@@ -48,8 +51,8 @@ impl Discriminator {
         let h = leaky_relu(&h.apply(&self.down2).apply_t(&self.down2_bn, train)); // [B, 2w, 8, 8]
         let h = leaky_relu(&h.apply(&self.down3).apply_t(&self.down3_bn, train)); // [B, 4w, 4, 4]
         let h = leaky_relu(&h.apply(&self.same4).apply_t(&self.same4_bn, train)); // [B, 8w, 4, 4]
-        let patches = h.apply(&self.patch_head);
-        let image = h.apply(&self.image_head).flatten(1, -1).squeeze_dim(1);
+        let patches = h.apply(&self.patch_head).to_kind(Kind::Float);
+        let image = h.apply(&self.image_head).flatten(1, -1).squeeze_dim(1).to_kind(Kind::Float);
         DiscriminatorOutput { image, patches }
     }
 }
@@ -57,12 +60,12 @@ impl Discriminator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tch::{Device, Kind};
+    use tch::Device;
 
     #[test]
     fn both_heads_have_their_shapes() {
         let vs = nn::VarStore::new(Device::Cpu);
-        let d = Discriminator::new(&vs.root(), 8);
+        let d = Discriminator::new(&vs.root(), 8, Precision::Fp32);
         let out = d.forward(&Tensor::rand([5, 1, 32, 32], (Kind::Float, Device::Cpu)), true);
         assert_eq!(out.image.size(), vec![5]);
         assert_eq!(out.patches.size(), vec![5, 1, 4, 4]);

@@ -1,12 +1,14 @@
 //! The U-Net generator G of Kim et al. (ECCV 2020 workshops, Fig. 2): four strided 4×4
 //! convolutions down (no pooling), four transposed convolutions up, with skip concatenations.
-//! Its encoder half also serves the latent loss, E(x) vs E(G(x)).
+//! Its encoder half also serves the latent loss, E(x) vs E(G(x)), and, in ganad's recipe, a
+//! linear anomaly head on the bottleneck (the classification term; not in the paper).
 
-use super::init::{batch_norm, down, leaky_relu, up};
+use super::layers::{batch_norm, bn, down, leaky_relu, up, Conv, Init, Norm, Precision};
 use crate::config::ModelConfig;
-use tch::{nn, nn::ModuleT, Tensor};
+use tch::{nn, nn::ModuleT, Kind, Tensor};
 
-/// The encoder's activations, kept for the skips; `bottleneck` is E(x).
+/// The encoder's activations, kept for the skips; `bottleneck` is E(x). In the generator's
+/// compute precision: [`Encoding::features`] gives E(x) as fp32.
 #[derive(Debug)]
 pub struct Encoding {
     pub e1: Tensor, // [B, w, 16, 16]
@@ -15,32 +17,49 @@ pub struct Encoding {
     pub bottleneck: Tensor, // [B, 8w, 2, 2]
 }
 
+impl Encoding {
+    /// E(x) flattened and in fp32: `[B, 8w·2·2]`.
+    pub fn features(&self) -> Tensor {
+        self.bottleneck.flatten(1, -1).to_kind(Kind::Float)
+    }
+}
+
 #[derive(Debug)]
 pub struct Generator {
-    down1: nn::Conv2D,
-    down2: nn::Conv2D,
+    down1: Conv,
+    down2: Conv,
     down2_bn: nn::BatchNorm,
-    down3: nn::Conv2D,
+    down3: Conv,
     down3_bn: nn::BatchNorm,
-    down4: nn::Conv2D,
+    down4: Conv,
     down4_bn: nn::BatchNorm,
-    up1: nn::ConvTranspose2D,
+    up1: Conv,
     up1_bn: nn::BatchNorm,
-    up2: nn::ConvTranspose2D,
+    up2: Conv,
     up2_bn: nn::BatchNorm,
-    up3: nn::ConvTranspose2D,
+    up3: Conv,
     up3_bn: nn::BatchNorm,
-    up4: nn::ConvTranspose2D,
+    up4: Conv,
     /// With skips off this is a plain convolutional autoencoder (the baseline's shape).
     pub skips: bool,
+    /// Anomaly logit from the flattened bottleneck, when the classification term trains it.
+    head: Option<nn::Linear>,
+    precision: Precision,
 }
 
 impl Generator {
-    pub fn new(p: &nn::Path, cfg: &ModelConfig) -> Self {
-        Self::with_skips(p, cfg.base_width, cfg.skips)
+    /// `head`: add the anomaly head (when the classification term has weight).
+    pub fn new(p: &nn::Path, cfg: &ModelConfig, head: bool, precision: Precision) -> Self {
+        let mut g = Self::with_skips(p, cfg.base_width, cfg.skips, precision);
+        let w = cfg.base_width;
+        g.head = head.then(|| nn::linear(p / "head", 8 * w * 2 * 2, 1, Default::default()));
+        g
     }
 
-    pub fn with_skips(p: &nn::Path, w: i64, skips: bool) -> Self {
+    pub fn with_skips(p: &nn::Path, w: i64, skips: bool, precision: Precision) -> Self {
+        let down = |p: nn::Path, c_in, c_out| down(p, c_in, c_out, Init::Dcgan, precision);
+        let up = |p: nn::Path, c_in, c_out| up(p, c_in, c_out, precision);
+        let batch_norm = |p: nn::Path, c| batch_norm(p, c, Init::Dcgan);
         // A skip concatenates the matching encoder map, doubling the decoder's input channels.
         let cat = if skips { 2 } else { 1 };
         Generator {
@@ -59,25 +78,44 @@ impl Generator {
             up3_bn: batch_norm(p / "up3_bn", w),
             up4: up(p / "up4", w * cat, 1),
             skips,
+            head: None,
+            precision,
         }
     }
 
-    /// E(x). `x`: `[B, 1, 32, 32]` in [−1, 1].
-    pub fn encode(&self, x: &Tensor, train: bool) -> Encoding {
+    /// E(x). `x`: `[B, 1, 32, 32]` in [−1, 1]; `norm`: `true` (train), `false` (eval) or a [`Norm`].
+    pub fn encode(&self, x: &Tensor, norm: impl Into<Norm>) -> Encoding {
+        let norm = norm.into();
         let e1 = leaky_relu(&x.apply(&self.down1)); // no BatchNorm on the first layer
-        let e2 = leaky_relu(&e1.apply(&self.down2).apply_t(&self.down2_bn, train));
-        let e3 = leaky_relu(&e2.apply(&self.down3).apply_t(&self.down3_bn, train));
-        let bottleneck = leaky_relu(&e3.apply(&self.down4).apply_t(&self.down4_bn, train));
+        let e2 = leaky_relu(&bn(&self.down2_bn, &e1.apply(&self.down2), norm));
+        let e3 = leaky_relu(&bn(&self.down3_bn, &e2.apply(&self.down3), norm));
+        let bottleneck = leaky_relu(&bn(&self.down4_bn, &e3.apply(&self.down4), norm));
         Encoding { e1, e2, e3, bottleneck }
     }
 
-    /// The reconstruction from an encoding: `[B, 1, 32, 32]` in (−1, 1).
-    pub fn decode(&self, enc: &Encoding, train: bool) -> Tensor {
+    /// The reconstruction from an encoding: `[B, 1, 32, 32]` in (−1, 1), fp32.
+    pub fn decode(&self, enc: &Encoding, norm: impl Into<Norm>) -> Tensor {
+        let norm = norm.into();
         let skip = |y: Tensor, e: &Tensor| if self.skips { Tensor::cat(&[y, e.shallow_clone()], 1) } else { y };
-        let d1 = enc.bottleneck.apply(&self.up1).apply_t(&self.up1_bn, train).relu(); // [B, 4w, 4, 4]
-        let d2 = skip(d1, &enc.e3).apply(&self.up2).apply_t(&self.up2_bn, train).relu(); // [B, 2w, 8, 8]
-        let d3 = skip(d2, &enc.e2).apply(&self.up3).apply_t(&self.up3_bn, train).relu(); // [B, w, 16, 16]
-        skip(d3, &enc.e1).apply(&self.up4).tanh()
+        let d1 = bn(&self.up1_bn, &enc.bottleneck.apply(&self.up1), norm).relu(); // [B, 4w, 4, 4]
+        let d2 = bn(&self.up2_bn, &skip(d1, &enc.e3).apply(&self.up2), norm).relu(); // [B, 2w, 8, 8]
+        let d3 = bn(&self.up3_bn, &skip(d2, &enc.e2).apply(&self.up3), norm).relu(); // [B, w, 16, 16]
+        skip(d3, &enc.e1).apply(&self.up4).tanh().to_kind(Kind::Float)
+    }
+}
+
+impl Generator {
+    pub fn has_head(&self) -> bool {
+        self.head.is_some()
+    }
+
+    /// The anomaly head's logits `[B]` from an encoding; `None` without a head.
+    pub fn anomaly_logit(&self, enc: &Encoding) -> Option<Tensor> {
+        self.head.as_ref().map(|h| enc.features().apply(h).squeeze_dim(1))
+    }
+
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 }
 
@@ -96,7 +134,7 @@ mod tests {
     fn shapes_with_and_without_skips() {
         for skips in [true, false] {
             let vs = nn::VarStore::new(Device::Cpu);
-            let g = Generator::with_skips(&vs.root(), 8, skips);
+            let g = Generator::with_skips(&vs.root(), 8, skips, Precision::Fp32);
             let x = Tensor::rand([3, 1, 32, 32], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
             let enc = g.encode(&x, true);
             assert_eq!(enc.e1.size(), vec![3, 8, 16, 16]);
@@ -109,7 +147,7 @@ mod tests {
         }
         // Checkpoint keys read like the architecture.
         let vs = nn::VarStore::new(Device::Cpu);
-        let _ = Generator::with_skips(&vs.root(), 8, true);
+        let _ = Generator::with_skips(&vs.root(), 8, true, Precision::Fp32);
         let keys = vs.variables();
         assert!(keys.contains_key("down1.weight") && keys.contains_key("up4.weight") && keys.contains_key("down2_bn.running_mean"));
     }

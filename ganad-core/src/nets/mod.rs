@@ -1,8 +1,11 @@
 //! The networks: plain tch modules, no optimizers, no I/O.
 
+pub mod classifier;
 pub mod discriminator;
 pub mod generator;
-mod init;
+pub mod layers;
 
+pub use classifier::Classifier;
 pub use discriminator::{Discriminator, DiscriminatorOutput};
 pub use generator::{Encoding, Generator};
+pub use layers::Precision;

@@ -1,0 +1,190 @@
+//! Studies that compare variants of the GAN's config on the same classes and seeds: the levers
+//! (the paper's recipe, the paper's with each lever alone, and ganad's recipe) and the precision
+//! (ganad's recipe in the precision `auto` picks against fp32). Each variant is a sweep of its
+//! own directory, so a study resumes like a sweep; the table gives test AUROC mean ± sd per class
+//! and overall, the time per run, and the difference to the first variant.
+
+use crate::config::{Config, PrecisionChoice, Profile, Recipe};
+use crate::error::Result;
+use crate::lever::Lever;
+use crate::run::{Method, RunRecord};
+use crate::sweep::{self, RunOne, SweepPlan};
+use polars::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Study {
+    /// paper, paper + each lever alone, ganad (paper + the adopted levers).
+    Levers,
+    /// ganad's recipe with `train.precision` auto (bf16 on CPUs with native units) and fp32.
+    Precision,
+}
+
+/// One row of a study: a name and the config it runs.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    pub name: String,
+    pub config: Config,
+}
+
+impl Study {
+    pub fn variants(self, profile: Profile, anomaly_ratio: f64) -> Vec<Variant> {
+        let with_ratio = |mut c: Config| {
+            c.data.anomaly_ratio = anomaly_ratio;
+            c
+        };
+        let paper = with_ratio(Config::recipe(Recipe::Paper, profile));
+        let ganad = with_ratio(Config::recipe(Recipe::Ganad, profile));
+        match self {
+            Study::Levers => {
+                // The adopted levers first, then ganad, then the levers it left out.
+                let mut v = vec![Variant { name: "paper".into(), config: paper.clone() }];
+                let alone = |lever: Lever| {
+                    let mut c = paper.clone();
+                    lever.apply(&mut c);
+                    Variant { name: format!("paper + {}", lever.name()), config: c }
+                };
+                v.extend(Lever::ADOPTED.into_iter().map(alone));
+                let adopted: Vec<&str> = Lever::ADOPTED.iter().map(|l| l.name()).collect();
+                v.push(Variant { name: format!("ganad (paper + {})", adopted.join(" + ")), config: ganad });
+                v.extend(Lever::ALL.into_iter().filter(|l| !Lever::ADOPTED.contains(l)).map(alone));
+                v
+            }
+            Study::Precision => {
+                let mut fp32 = ganad.clone();
+                fp32.train.precision = PrecisionChoice::Fp32;
+                let auto = crate::device::precision(PrecisionChoice::Auto, tch::Device::Cpu).map(|p| p.name()).unwrap_or("fp32");
+                vec![Variant { name: format!("ganad, precision auto ({auto} here)"), config: ganad }, Variant { name: "ganad, fp32".into(), config: fp32 }]
+            }
+        }
+    }
+}
+
+/// A directory name for a variant: its name up to any parenthesis, in lowercase words joined by
+/// dashes ("paper + flip" → "paper-flip", "ganad (paper + …)" → "ganad").
+pub fn slug(name: &str) -> String {
+    let head = name.split('(').next().unwrap_or(name);
+    let s: String = head.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    s.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-")
+}
+
+/// A variant's results: per class and overall, as in a sweep summary, plus time per run.
+#[derive(Debug, Clone, Serialize)]
+pub struct VariantResult {
+    pub name: String,
+    pub directory: String,
+    pub summary: sweep::MethodSummary,
+    pub train_s_mean: f64,
+    pub runs: usize,
+}
+
+/// Runs (or resumes) every variant of `study` on `classes` × `seeds` under `out`, reusing
+/// identical finished runs from `reuse`, then writes the table.
+#[allow(clippy::too_many_arguments)]
+pub fn run_study(
+    study: Study,
+    profile: Profile,
+    anomaly_ratio: f64,
+    classes: &[u8],
+    seeds: &[u64],
+    out: &Path,
+    reuse: Option<&Path>,
+    run_one: &mut RunOne,
+    on_done: &mut dyn FnMut(&str, &RunRecord),
+) -> Result<Vec<VariantResult>> {
+    let mut results = Vec::new();
+    for variant in study.variants(profile, anomaly_ratio) {
+        let plan = SweepPlan {
+            base: variant.config.clone(),
+            profile: Some(profile),
+            classes: classes.to_vec(),
+            seeds: seeds.to_vec(),
+            methods: vec![Method::Gan],
+            seed_limits: BTreeMap::new(),
+            reuse: reuse.map(Path::to_path_buf),
+            out: out.join(slug(&variant.name)),
+        };
+        let records = sweep::run_sweep(&plan, None, run_one, &mut |r| on_done(&variant.name, r))?;
+        results.push(result_of(&variant.name, &plan.out, &records));
+        write_table(out, study, &results)?; // after each variant: an interrupted study keeps its rows
+    }
+    Ok(results)
+}
+
+fn result_of(name: &str, dir: &Path, records: &[RunRecord]) -> VariantResult {
+    let summary = sweep::summarise(records).remove(Method::Gan.name()).expect("the study's runs are GAN runs");
+    let train_s: Vec<f64> = records.iter().map(|r| r.timings.train_s).collect();
+    VariantResult {
+        name: name.to_string(),
+        directory: dir.file_name().map(|d| d.to_string_lossy().into_owned()).unwrap_or_default(),
+        summary,
+        train_s_mean: crate::tables::mean_sd(&train_s).0,
+        runs: records.len(),
+    }
+}
+
+/// The study's table: variants × classes, "mean ± sd" of test AUROC, the mean over the classes
+/// (sd over the per-seed means), its difference to the first variant, and seconds per run.
+pub fn table(results: &[VariantResult]) -> Result<DataFrame> {
+    let classes: Vec<u8> = results.first().map(|r| r.summary.per_class.keys().copied().collect()).unwrap_or_default();
+    let cell = |s: &sweep::Stat| match s.sd {
+        Some(sd) => format!("{:.4} ± {:.4}", s.mean, sd),
+        None => format!("{:.4}", s.mean),
+    };
+    let base = results.first().map(|r| r.summary.overall.mean).unwrap_or(f64::NAN);
+    let mut columns = vec![Column::new("variant".into(), results.iter().map(|r| r.name.clone()).collect::<Vec<_>>())];
+    for c in &classes {
+        let values: Vec<String> = results.iter().map(|r| r.summary.per_class.get(c).map(cell).unwrap_or_else(|| "—".into())).collect();
+        columns.push(Column::new(format!("{c} {}", crate::data::CLASS_NAMES[*c as usize]).into(), values));
+    }
+    columns.push(Column::new("mean".into(), results.iter().map(|r| cell(&r.summary.overall)).collect::<Vec<_>>()));
+    columns.push(Column::new("Δ mean".into(), results.iter().map(|r| format!("{:+.4}", r.summary.overall.mean - base)).collect::<Vec<_>>()));
+    columns.push(Column::new("train s / run".into(), results.iter().map(|r| format!("{:.0}", r.train_s_mean)).collect::<Vec<_>>()));
+    columns.push(Column::new("runs".into(), results.iter().map(|r| r.runs as u32).collect::<Vec<_>>()));
+    DataFrame::new_infer_height(columns).map_err(|e| crate::Error::Table(e.to_string()))
+}
+
+/// Writes `study.json`, `study.html` and `study.md` (named after the study) into `out`.
+pub fn write_table(out: &Path, study: Study, results: &[VariantResult]) -> Result<PathBuf> {
+    let name = match study {
+        Study::Levers => "ablation",
+        Study::Precision => "precision",
+    };
+    let df = table(results)?;
+    let protocol = "test AUROC on the full test split, anomaly ratio and profile as in each run's config; best epoch on validation; mean ± sample sd over seeds; \
+                    the mean's sd is over the per-seed means of the classes";
+    let json = serde_json::json!({
+        "provenance": crate::run::Provenance::now(),
+        "study": name,
+        "protocol": protocol,
+        "variants": results,
+    });
+    crate::atomic::write_json(&out.join(format!("{name}.json")), &json)?;
+    crate::atomic::write_bytes(&out.join(format!("{name}.html")), crate::tables::HtmlTable(df.clone()).to_html().as_bytes())?;
+    let md = format!("{}\nProtocol: {protocol}.\n", crate::tables::to_markdown(&df));
+    let path = out.join(format!("{name}.md"));
+    crate::atomic::write_bytes(&path, md.as_bytes())?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lever_study_has_the_paper_each_lever_and_ganad() {
+        let v = Study::Levers.variants(Profile::Quick, 0.01);
+        assert_eq!(v.len(), 2 + Lever::ALL.len());
+        assert_eq!(v[0].config.recipe, Recipe::Paper);
+        let ganad = v.iter().find(|v| v.config.recipe == Recipe::Ganad).unwrap();
+        assert_eq!(ganad.config, Config { data: crate::config::DataConfig { anomaly_ratio: 0.01, ..Config::recipe(Recipe::Ganad, Profile::Quick).data }, ..Config::recipe(Recipe::Ganad, Profile::Quick) });
+        let dirs: std::collections::BTreeSet<String> = v.iter().map(|v| slug(&v.name)).collect();
+        assert_eq!(dirs.len(), v.len(), "every variant has its own directory");
+        assert_eq!(slug("paper + anomaly_head"), "paper-anomaly-head");
+        assert_eq!(slug(&ganad.name), "ganad");
+        let p = Study::Precision.variants(Profile::Default, 0.01);
+        assert_eq!(p[1].config.train.precision, PrecisionChoice::Fp32);
+    }
+}

@@ -1,0 +1,108 @@
+//! What a run trains: the GAN (which, with only the reconstruction term, is the autoencoder
+//! baseline) or the classifier baseline. Each network lives in its own VarStore, is trained by
+//! its own Adam on its own objective, and is saved under its own name.
+
+use crate::config::Config;
+use crate::gan::{Gan, ANOMALY_DISCRIMINATOR, GENERATOR, NORMAL_DISCRIMINATOR};
+use crate::losses::{self, LossParts, LossWeights};
+use crate::nets::Classifier;
+use crate::run::Method;
+use crate::score::{ClassifierScorer, FusedScorer, Scorer};
+use tch::{nn, Device, Tensor};
+
+pub const CLASSIFIER: &str = "classifier";
+
+pub enum Model {
+    Gan(Gan),
+    Classifier { vs: nn::VarStore, net: Classifier },
+}
+
+impl Model {
+    /// Fresh networks for `method` (its config already adapted by `experiment::method_config`),
+    /// computing in the precision `cfg.train.precision` gives on `device`.
+    pub fn new(method: Method, cfg: &Config, device: Device) -> crate::Result<Self> {
+        let precision = crate::device::precision(cfg.train.precision, device)?;
+        Ok(match method {
+            Method::Classifier => {
+                let vs = nn::VarStore::new(device);
+                let net = Classifier::new(&vs.root(), cfg.model.discriminator_width, precision);
+                Model::Classifier { vs, net }
+            }
+            Method::Gan | Method::Autoencoder | Method::Random => Model::Gan(Gan::new(cfg, device, precision)),
+        })
+    }
+
+    /// The trained networks by checkpoint name.
+    pub fn stores(&self) -> Vec<(&'static str, &nn::VarStore)> {
+        match self {
+            Model::Gan(gan) => gan.stores(),
+            Model::Classifier { vs, .. } => vec![(CLASSIFIER, vs)],
+        }
+    }
+
+    pub fn stores_mut(&mut self) -> Vec<(&'static str, &mut nn::VarStore)> {
+        match self {
+            Model::Gan(gan) => gan.stores_mut(),
+            Model::Classifier { vs, .. } => vec![(CLASSIFIER, vs)],
+        }
+    }
+
+    pub fn device(&self) -> Device {
+        self.stores()[0].1.device()
+    }
+
+    pub fn gan(&self) -> Option<&Gan> {
+        match self {
+            Model::Gan(gan) => Some(gan),
+            Model::Classifier { .. } => None,
+        }
+    }
+
+    /// Every loss term at the current weights (train mode).
+    pub fn losses(&self, cfg: &Config, normals: &Tensor, anomalies: Option<&Tensor>) -> LossParts<Tensor> {
+        match self {
+            Model::Gan(gan) => gan.losses(cfg, normals, anomalies),
+            Model::Classifier { net, .. } => {
+                let mut parts = LossParts::default();
+                if let Some(x_a) = anomalies {
+                    // One batch of both, as a plain classifier is trained: BatchNorm then sees
+                    // (and learns from) the difference between them.
+                    let b = normals.size()[0];
+                    let logits = net.forward(&Tensor::cat(&[normals, x_a], 0), true);
+                    parts.classification = Some(losses::classification(&logits.narrow(0, 0, b), &logits.narrow(0, b, logits.size()[0] - b)));
+                }
+                parts
+            }
+        }
+    }
+
+    /// What each network minimises: (store name, weighted loss). Networks whose loss is absent
+    /// this step are left out.
+    pub fn objectives(&self, parts: &LossParts<Tensor>, w: &LossWeights) -> Vec<(&'static str, Tensor)> {
+        match self {
+            Model::Gan(_) => {
+                let mut v = Vec::new();
+                if let Some(total) = parts.generator_total(w) {
+                    v.push((GENERATOR, total));
+                }
+                if let Some(loss) = &parts.normal_discriminator {
+                    v.push((NORMAL_DISCRIMINATOR, loss * w.normal_discriminator));
+                }
+                if let Some(loss) = &parts.anomaly_discriminator {
+                    v.push((ANOMALY_DISCRIMINATOR, loss * w.anomaly_discriminator));
+                }
+                v
+            }
+            Model::Classifier { .. } => parts.classification.as_ref().map(|l| vec![(CLASSIFIER, l * w.classification)]).unwrap_or_default(),
+        }
+    }
+
+    /// The run's scorer: the classifier's logit, or the GAN's score as `cfg.eval.score` fuses it
+    /// (standardised on `train_normals`: training data only).
+    pub fn scorer<'a>(&'a self, cfg: &Config, train_normals: &crate::data::ImageSet) -> Box<dyn Scorer + 'a> {
+        match self {
+            Model::Gan(gan) => Box::new(FusedScorer::new(gan.scoring_generator(), &cfg.eval.score, train_normals, cfg.train.eval_batch_size)),
+            Model::Classifier { net, .. } => Box::new(ClassifierScorer { net }),
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! The layers the networks are built from, with the initialisation the paper's code uses
+//! (weights N(0, 0.02), BatchNorm scales N(1, 0.02), biases 0) or PyTorch's default, and the
+//! precision convolutions compute in.
+//!
+//! With [`Precision::Bf16`] a convolution casts its input and weights to bfloat16 and lays them
+//! out channels-last, the form oneDNN runs on AVX-512 BF16 / AMX units; BatchNorm and the
+//! activations follow the input's dtype, the weights stay fp32 (so does Adam), and each network
+//! casts what it returns back to fp32. This is what `torch.autocast("cpu", torch.bfloat16)` does
+//! for convolutions.
+
+use serde::{Deserialize, Serialize};
+use tch::{nn, Kind, Tensor};
+
+const STD: f64 = 0.02;
+
+/// The dtype the convolutions compute in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    #[default]
+    Fp32,
+    Bf16,
+}
+
+impl Precision {
+    pub fn kind(self) -> Kind {
+        match self {
+            Precision::Fp32 => Kind::Float,
+            Precision::Bf16 => Kind::BFloat16,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::Fp32 => "fp32",
+            Precision::Bf16 => "bf16",
+        }
+    }
+}
+
+/// How a layer's weights start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Init {
+    /// DCGAN: N(0, 0.02) weights, zero biases (the paper's networks).
+    Dcgan,
+    /// PyTorch's default: U(±1/√fan_in) for weights and biases (the classifier baseline).
+    PyTorch,
+}
+
+/// A 2-d convolution or transposed convolution. Its variables are `weight` and `bias`, as in
+/// tch's and PyTorch's layers, so checkpoints keep their keys.
+#[derive(Debug)]
+pub struct Conv {
+    pub ws: Tensor,
+    pub bs: Tensor,
+    stride: i64,
+    padding: i64,
+    transposed: bool,
+    precision: Precision,
+}
+
+impl Conv {
+    #[allow(clippy::too_many_arguments)]
+    fn new(p: nn::Path, c_in: i64, c_out: i64, k: i64, stride: i64, padding: i64, transposed: bool, init: Init, precision: Precision) -> Self {
+        // PyTorch's fan-in: a convolution's weight is [out, in, k, k], a transposed one's
+        // [in, out, k, k], and both count dim 1 (× k²) as the fan-in.
+        let shape = if transposed { [c_in, c_out, k, k] } else { [c_out, c_in, k, k] };
+        let (ws_init, bs_init) = match init {
+            Init::Dcgan => (nn::Init::Randn { mean: 0.0, stdev: STD }, nn::Init::Const(0.0)),
+            Init::PyTorch => {
+                let bound = 1.0 / ((shape[1] * k * k) as f64).sqrt();
+                (nn::Init::Uniform { lo: -bound, up: bound }, nn::Init::Uniform { lo: -bound, up: bound })
+            }
+        };
+        Conv { ws: p.var("weight", &shape, ws_init), bs: p.var("bias", &[c_out], bs_init), stride, padding, transposed, precision }
+    }
+}
+
+/// Strides of an NCHW tensor stored channels-last (NHWC), as PyTorch's `channels_last` lays it out.
+fn is_channels_last(t: &Tensor) -> bool {
+    let (size, stride) = (t.size(), t.stride());
+    size.len() == 4 && stride == [size[1] * size[2] * size[3], 1, size[3] * size[1], size[1]]
+}
+
+/// The same values, laid out channels-last (a copy unless already so).
+fn channels_last(t: &Tensor) -> Tensor {
+    if is_channels_last(t) {
+        t.shallow_clone()
+    } else {
+        t.permute([0, 2, 3, 1]).contiguous().permute([0, 3, 1, 2])
+    }
+}
+
+impl nn::Module for Conv {
+    fn forward(&self, x: &Tensor) -> Tensor {
+        let (x, w, b) = match self.precision {
+            Precision::Fp32 => (x.shallow_clone(), self.ws.shallow_clone(), self.bs.shallow_clone()),
+            Precision::Bf16 => {
+                let kind = Kind::BFloat16;
+                (channels_last(&x.to_kind(kind)), channels_last(&self.ws.to_kind(kind)), self.bs.to_kind(kind))
+            }
+        };
+        if self.transposed {
+            x.conv_transpose2d(&w, Some(&b), [self.stride; 2], [self.padding; 2], [0, 0], 1, [1, 1])
+        } else {
+            x.conv2d(&w, Some(&b), [self.stride; 2], [self.padding; 2], [1, 1], 1)
+        }
+    }
+}
+
+/// 4×4 convolution, stride 2, padding 1: halves the spatial size.
+pub fn down(p: nn::Path, c_in: i64, c_out: i64, init: Init, precision: Precision) -> Conv {
+    Conv::new(p, c_in, c_out, 4, 2, 1, false, init, precision)
+}
+
+pub fn conv(p: nn::Path, c_in: i64, c_out: i64, k: i64, stride: i64, padding: i64, precision: Precision) -> Conv {
+    Conv::new(p, c_in, c_out, k, stride, padding, false, Init::Dcgan, precision)
+}
+
+/// 4×4 transposed convolution, stride 2, padding 1: doubles the spatial size.
+pub fn up(p: nn::Path, c_in: i64, c_out: i64, precision: Precision) -> Conv {
+    Conv::new(p, c_in, c_out, 4, 2, 1, true, Init::Dcgan, precision)
+}
+
+pub fn batch_norm(p: nn::Path, c: i64, init: Init) -> nn::BatchNorm {
+    let ws_init = match init {
+        Init::Dcgan => nn::Init::Randn { mean: 1.0, stdev: STD },
+        Init::PyTorch => nn::Init::Const(1.0),
+    };
+    nn::batch_norm2d(p, c, nn::BatchNormConfig { ws_init, bs_init: nn::Init::Const(0.0), ..Default::default() })
+}
+
+/// How BatchNorm normalises in a forward pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Norm {
+    /// Training: batch statistics, and the running statistics follow them.
+    Train,
+    /// Training on labelled anomalies: batch statistics, but the running statistics (what
+    /// evaluation normalises with) are left to the normal batches. (Normalising anomaly batches
+    /// by the running statistics instead, as at test time, let ABC push up the normals' test
+    /// error too: Shirt's validation AUROC of the reconstruction fell below 0.5.)
+    TrainKeepStatistics,
+    /// Evaluation: the running statistics.
+    Eval,
+}
+
+impl From<bool> for Norm {
+    /// `train` as tch's `ModuleT` passes it.
+    fn from(train: bool) -> Self {
+        if train {
+            Norm::Train
+        } else {
+            Norm::Eval
+        }
+    }
+}
+
+/// BatchNorm in mode `norm`.
+pub fn bn(layer: &nn::BatchNorm, x: &Tensor, norm: Norm) -> Tensor {
+    match norm {
+        Norm::Train => x.apply_t(layer, true),
+        Norm::Eval => x.apply_t(layer, false),
+        Norm::TrainKeepStatistics => {
+            Tensor::batch_norm(x, layer.ws.as_ref(), layer.bs.as_ref(), None::<&Tensor>, None::<&Tensor>, true, 0.1, 1e-5, false)
+        }
+    }
+}
+
+/// LeakyReLU with slope 0.2 (tch's `leaky_relu` is fixed at 0.01).
+pub fn leaky_relu(x: &Tensor) -> Tensor {
+    x.maximum(&(x * 0.2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::{nn::Module, Device};
+
+    #[test]
+    fn bf16_convolutions_agree_with_fp32_to_bfloat16_precision() {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let fp32 = down(vs.root() / "a", 3, 8, Init::Dcgan, Precision::Fp32);
+        let mut bf16 = down(vs.root() / "b", 3, 8, Init::Dcgan, Precision::Bf16);
+        bf16.ws = fp32.ws.shallow_clone();
+        let x = Tensor::randn([2, 3, 8, 8], (Kind::Float, Device::Cpu));
+        let (a, b) = (fp32.forward(&x), bf16.forward(&x));
+        assert_eq!(b.kind(), Kind::BFloat16);
+        assert!(is_channels_last(&b), "{:?}", b.stride());
+        let scale = a.abs().max().double_value(&[]);
+        let diff = (a - b.to_kind(Kind::Float)).abs().max().double_value(&[]);
+        assert!(diff <= 2e-2 * scale, "{diff} vs scale {scale}");
+        // Gradients reach the fp32 weights through the casts.
+        bf16.forward(&x).to_kind(Kind::Float).sum(Kind::Float).backward();
+        assert_eq!(fp32.ws.grad().kind(), Kind::Float);
+        assert!(fp32.ws.grad().abs().sum(Kind::Float).double_value(&[]) > 0.0);
+    }
+
+    #[test]
+    fn anomaly_batches_leave_the_running_statistics_alone() {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let layer = batch_norm(vs.root(), 3, Init::Dcgan);
+        let x = Tensor::randn([4, 3, 2, 2], (Kind::Float, Device::Cpu)) * 5.0 + 3.0;
+        let before = layer.running_mean.copy();
+        let kept = bn(&layer, &x, Norm::TrainKeepStatistics);
+        assert_eq!(layer.running_mean, before);
+        let trained = bn(&layer, &x, Norm::Train);
+        assert_ne!(layer.running_mean, before);
+        assert!(max_abs(&(kept - trained)) < 1e-5, "both normalise by the batch");
+    }
+
+    fn max_abs(t: &Tensor) -> f64 {
+        t.abs().max().double_value(&[])
+    }
+
+    #[test]
+    fn pytorch_default_init_is_bounded_by_the_fan_in() {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let c = down(vs.root(), 32, 64, Init::PyTorch, Precision::Fp32);
+        let bound = 1.0 / (32.0f64 * 16.0).sqrt();
+        assert!(c.ws.abs().max().double_value(&[]) <= bound && c.bs.abs().max().double_value(&[]) <= bound);
+        assert_eq!(c.ws.size(), vec![64, 32, 4, 4]);
+        let t = up(vs.root() / "t", 64, 32, Precision::Fp32);
+        assert_eq!(t.ws.size(), vec![64, 32, 4, 4]);
+    }
+}
