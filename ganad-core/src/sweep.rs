@@ -86,14 +86,17 @@ impl SweepPlan {
         items
     }
 
-    /// The cells of one shard: every N-th cell of the grid from the K-th on, so long and short
-    /// methods spread evenly over the shards. All shards together are the grid, once.
+    /// The cells of one shard, in grid order. Shards deal the grid out method by method (every
+    /// N-th GAN run, then every N-th classifier run, …), so each gets its share of the long and
+    /// the short runs. All shards together are the grid, once.
     pub fn shard(&self, shard: Option<Shard>) -> Vec<GridItem> {
         let grid = self.grid();
-        match shard {
-            None => grid,
-            Some(Shard { index, count }) => grid.into_iter().skip(index - 1).step_by(count).collect(),
-        }
+        let Some(Shard { index, count }) = shard else { return grid };
+        let mut by_method: Vec<usize> = (0..grid.len()).collect();
+        by_method.sort_by_key(|&i| (self.methods.iter().position(|&m| m == grid[i].method), i));
+        let mut mine: Vec<usize> = by_method.into_iter().skip(index - 1).step_by(count).collect();
+        mine.sort_unstable();
+        mine.into_iter().map(|i| grid[i]).collect()
     }
 
     /// The config of one (class, seed), before the method's own changes.
@@ -397,6 +400,11 @@ mod tests {
             let part = plan.shard(Some(format!("{k}/5").parse().unwrap()));
             assert!(part.len() >= 2 && part.len() <= 3, "{k}: {}", part.len());
             seen.extend(part.iter().map(|i| i.to_string()));
+        }
+        // Two shards of a grid whose methods alternate still get half of each method.
+        for k in 1..=2 {
+            let part = plan.shard(Some(format!("{k}/2").parse().unwrap()));
+            assert_eq!(part.iter().filter(|i| i.method == Method::Gan).count(), 3, "shard {k}");
         }
         seen.sort();
         let mut all: Vec<String> = grid.iter().map(|i| i.to_string()).collect();

@@ -159,7 +159,7 @@ fn sharded_sweep_and_collect_equal_the_whole_sweep() {
     let partial = ganad(&["sweep", "--collect", sharded.to_str().unwrap()]);
     assert!(partial.status.success());
     let missing = String::from_utf8_lossy(&partial.stderr);
-    assert!(missing.contains("missing 3 of the plan's runs") && missing.contains("class0-seed0-classifier"), "{missing}");
+    assert!(missing.contains("missing 3 of the plan's runs") && missing.contains("class1-seed0-classifier"), "{missing}");
     ok_owned(&with(&["--out", sharded.to_str().unwrap(), "--shard", "2/2"]));
     ok(&["sweep", "--collect", sharded.to_str().unwrap()]);
 
