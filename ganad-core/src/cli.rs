@@ -272,6 +272,12 @@ fn doctor() -> Result<()> {
         if cuda_loaded { "loaded" } else { "not loaded" }
     );
     println!("threads: {} (libtorch), {} CPUs", tch::get_num_threads(), std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let units = ganad_core::device::cpu_bf16_units();
+    if units.is_empty() {
+        println!("CPU bf16: no native units (avx512_bf16, amx_bf16) — train.precision auto trains in fp32");
+    } else {
+        println!("CPU bf16: native ({}) — train.precision auto trains the CPU's convolutions in bf16", units.join(", "));
+    }
     match data::source::locate(&SourceOptions::from_env(None)) {
         Ok(dir) => println!("dataset: found at {} (run `ganad data check` to verify checksums)", dir.display()),
         Err(e) => println!("dataset: {e}"),

@@ -57,14 +57,17 @@ pub fn libtorch_lib_dir() -> Option<String> {
     option_env!("GANAD_LIBTORCH_LIB").map(str::to_string)
 }
 
-/// Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX-BF16, from /proc/cpuinfo).
+/// The CPU's native bfloat16 units among AVX-512 BF16 and AMX-BF16 (from /proc/cpuinfo).
+pub fn cpu_bf16_units() -> Vec<&'static str> {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let flags: Vec<&str> = info.lines().find(|l| l.starts_with("flags")).unwrap_or("").split_whitespace().collect();
+    ["avx512_bf16", "amx_bf16"].into_iter().filter(|f| flags.contains(f)).collect()
+}
+
+/// Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX-BF16).
 pub fn cpu_native_bf16() -> bool {
     static NATIVE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *NATIVE.get_or_init(|| {
-        let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-        let flags = info.lines().find(|l| l.starts_with("flags")).unwrap_or("");
-        flags.split_whitespace().any(|f| f == "avx512_bf16" || f == "amx_bf16")
-    })
+    *NATIVE.get_or_init(|| !cpu_bf16_units().is_empty())
 }
 
 /// The precision a `train.precision` setting gives on `device`: "auto" is bf16 only on a CPU

@@ -125,6 +125,7 @@ pub fn run(method: Method, cfg: &Config, profile: Option<Profile>, data: &SplitD
         normal_class: cfg.data.normal_class,
         anomaly_ratio: cfg.data.anomaly_ratio,
         device: crate::device::describe(data.device()),
+        precision: method.trains().then(|| crate::device::precision(cfg.train.precision, data.device()).map(|p| p.name().to_string())).transpose()?,
         timings: Timings { data_s: data.prepare_s, train_s, evaluate_s },
         split_sizes: SplitSizes {
             train_normal: data.train_normal.len(),

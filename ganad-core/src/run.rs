@@ -125,6 +125,9 @@ pub struct RunRecord {
     pub config: Config,
     pub provenance: Provenance,
     pub device: String,
+    /// What the convolutions computed in ("fp32" or "bf16"), as `train.precision` resolved here.
+    #[serde(default)]
+    pub precision: Option<String>,
     pub timings: Timings,
     pub split_sizes: SplitSizes,
     pub epochs: Vec<EpochRecord>,

@@ -357,6 +357,7 @@ pub fn write_summary(out: &Path, records: &[RunRecord], missing: &[GridItem]) ->
             "commit": r.provenance.commit,
             "dirty": r.provenance.dirty,
             "device": r.device,
+            "precision": r.precision,
         })).collect::<Vec<_>>(),
     });
     crate::atomic::write_json(&out.join("summary.json"), &json)?;
