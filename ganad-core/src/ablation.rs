@@ -80,20 +80,26 @@ pub struct VariantResult {
     pub runs: usize,
 }
 
-/// Runs (or resumes) every variant of `study` on `classes` × `seeds` under `out`, reusing
-/// identical finished runs from `reuse`, then writes the table.
-#[allow(clippy::too_many_arguments)]
-pub fn run_study(
-    study: Study,
-    profile: Profile,
-    anomaly_ratio: f64,
-    classes: &[u8],
-    seeds: &[u64],
-    out: &Path,
-    reuse: Option<&Path>,
-    run_one: &mut RunOne,
-    on_done: &mut dyn FnMut(&str, &RunRecord),
-) -> Result<Vec<VariantResult>> {
+/// Where a study runs: its grid, the output directory, and the optional shard and reuse source.
+#[derive(Debug, Clone)]
+pub struct StudyPlan {
+    pub study: Study,
+    pub profile: Profile,
+    pub anomaly_ratio: f64,
+    pub classes: Vec<u8>,
+    pub seeds: Vec<u64>,
+    pub out: PathBuf,
+    /// Runs of another sweep with the same config are copied from here, not retrained.
+    pub reuse: Option<PathBuf>,
+    /// This process's part of every variant's grid (several processes or jobs share a study).
+    pub shard: Option<sweep::Shard>,
+}
+
+/// Runs (or resumes) every variant of the study (this shard's part of each), writing the table
+/// from all the finished runs after each variant.
+pub fn run_study(plan: &StudyPlan, run_one: &mut RunOne, on_done: &mut dyn FnMut(&str, &RunRecord)) -> Result<Vec<VariantResult>> {
+    let StudyPlan { study, profile, anomaly_ratio, classes, seeds, out, reuse, shard } = plan;
+    let (study, profile, anomaly_ratio) = (*study, *profile, *anomaly_ratio);
     let mut results = Vec::new();
     for variant in study.variants(profile, anomaly_ratio) {
         let plan = SweepPlan {
@@ -103,11 +109,15 @@ pub fn run_study(
             seeds: seeds.to_vec(),
             methods: vec![Method::Gan],
             seed_limits: BTreeMap::new(),
-            reuse: reuse.map(Path::to_path_buf),
+            reuse: reuse.clone(),
             out: out.join(slug(&variant.name)),
         };
-        let records = sweep::run_sweep(&plan, None, run_one, &mut |r| on_done(&variant.name, r))?;
-        results.push(result_of(&variant.name, &plan.out, &records));
+        sweep::run_sweep(&plan, *shard, run_one, &mut |r| on_done(&variant.name, r))?;
+        // Every finished run of the variant, other shards' included.
+        let (records, _) = sweep::collect(&plan.out)?;
+        if !records.is_empty() {
+            results.push(result_of(&variant.name, &plan.out, &records));
+        }
         write_table(out, study, &results)?; // after each variant: an interrupted study keeps its rows
     }
     Ok(results)

@@ -180,6 +180,10 @@ struct AblationArgs {
     /// A sweep directory whose finished GAN runs with the same config are copied instead of retrained.
     #[arg(long)]
     reuse: Option<PathBuf>,
+    /// Run only part K of N of every variant (several processes or scheduler jobs share a study;
+    /// each writes the table from all finished runs).
+    #[arg(long, value_name = "K/N")]
+    shard: Option<sweep::Shard>,
     /// Where the variants' runs and the table go.
     #[arg(long)]
     out: PathBuf,
@@ -440,7 +444,17 @@ fn ablation(args: AblationArgs) -> Result<()> {
         run_one(method, cfg, profile, data, dir, resume)
     };
     let mut done = |variant: &str, r: &RunRecord| println!("{variant}: class {} seed {}: test AUROC {:.5}", r.normal_class, r.seed, r.evaluation.test.auroc);
-    let results = ganad_core::ablation::run_study(args.study, profile, args.anomaly_ratio, &classes, &seeds, &args.out, args.reuse.as_deref(), &mut one, &mut done)?;
+    let plan = ganad_core::ablation::StudyPlan {
+        study: args.study,
+        profile,
+        anomaly_ratio: args.anomaly_ratio,
+        classes,
+        seeds,
+        out: args.out.clone(),
+        reuse: args.reuse.clone(),
+        shard: args.shard,
+    };
+    let results = ganad_core::ablation::run_study(&plan, &mut one, &mut done)?;
     println!("{}", ganad_core::ablation::table(&results)?);
     println!("wrote the table into {}", args.out.display());
     Ok(())
