@@ -10,8 +10,10 @@ use serde::{Deserialize, Serialize};
 pub enum Lever {
     /// Horizontal flips (p 0.5) of the normals and the labelled anomalies.
     Flip,
-    /// An anomaly head on the encoder, trained by the classification term (λ 1) on the labelled
-    /// anomalies, whose logit joins the score.
+    /// An anomaly head on the encoder, trained by the classification term (λ 5) on the labelled
+    /// anomalies, whose logit joins the score with weight 2: of the three pieces of evidence it
+    /// is the strongest alone (validation, classes 1 and 6, seed 0: λ 1 → 5 and weight 1 → 2
+    /// each raised the fused validation AUROC).
     AnomalyHead,
     /// The distance from E(x) to the nearest training normals joins the score.
     NearestNormals,
@@ -46,8 +48,8 @@ impl Lever {
         match self {
             Lever::Flip => cfg.train.augment = AugmentConfig { flip: 0.5, ..cfg.train.augment.clone() },
             Lever::AnomalyHead => {
-                cfg.loss.classification = 1.0;
-                cfg.eval.score.anomaly_head = 1.0;
+                cfg.loss.classification = 5.0;
+                cfg.eval.score.anomaly_head = 2.0;
             }
             Lever::NearestNormals => cfg.eval.score.nearest_normals = 1.0,
             Lever::Ema => cfg.train.ema_decay = 0.99,
