@@ -23,14 +23,21 @@ pub enum Profile {
     Full,
 }
 
+/// A choice read from the environment variable `var` (its clap name, any case), else the default.
+fn enum_from_env<T: clap::ValueEnum + Default>(var: &str) -> Result<T> {
+    match std::env::var(var) {
+        Ok(v) => <T as clap::ValueEnum>::from_str(&v, true).map_err(|_| {
+            let names: Vec<String> = T::value_variants().iter().filter_map(|c| c.to_possible_value()).map(|p| p.get_name().to_string()).collect();
+            Error::config(var, format!("{v:?} is not one of {}", names.join(", ")))
+        }),
+        Err(_) => Ok(T::default()),
+    }
+}
+
 impl Profile {
     /// `GANAD_PROFILE` (quick|default|full), else `Default`.
     pub fn from_env() -> Result<Self> {
-        match std::env::var("GANAD_PROFILE") {
-            Ok(v) => <Self as clap::ValueEnum>::from_str(&v, true)
-                .map_err(|_| Error::config("GANAD_PROFILE", format!("{v:?} is not one of quick, default, full"))),
-            Err(_) => Ok(Profile::Default),
-        }
+        enum_from_env("GANAD_PROFILE")
     }
 
     pub fn name(self) -> &'static str {
@@ -59,11 +66,7 @@ pub enum Recipe {
 impl Recipe {
     /// `GANAD_RECIPE` (paper|ganad), else `Ganad`.
     pub fn from_env() -> Result<Self> {
-        match std::env::var("GANAD_RECIPE") {
-            Ok(v) => <Self as clap::ValueEnum>::from_str(&v, true)
-                .map_err(|_| Error::config("GANAD_RECIPE", format!("{v:?} is not one of paper, ganad"))),
-            Err(_) => Ok(Recipe::default()),
-        }
+        enum_from_env("GANAD_RECIPE")
     }
 
     pub fn name(self) -> &'static str {
