@@ -286,3 +286,36 @@ pub mod files {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::losses::LossParts;
+
+    #[test]
+    fn scores_and_history_round_trip_through_parquet() {
+        let dir = crate::tempdir::TempDir::new("test").unwrap();
+        let scores: Vec<ScoreRecord> =
+            (0..5).map(|i| ScoreRecord { index: 100 + i, class: (i % 10) as u8, label: (i % 2) as u8, score: i as f32 * 0.25 - 0.3 }).collect();
+        files::write_scores(&dir.path().join("s.parquet"), &scores).unwrap();
+        assert_eq!(files::read_scores(&dir.path().join("s.parquet")).unwrap(), scores);
+
+        let history: Vec<StepRecord> = (1..4)
+            .map(|step| StepRecord {
+                epoch: 0,
+                step,
+                losses: LossParts { reconstruction: Some(0.5 / step as f64), abc: Some(1.25), ..Default::default() },
+                generator_total: Some(step as f64),
+                wall_s: 0.1 * step as f64,
+            })
+            .collect();
+        files::write_history(&dir.path().join("h.parquet"), &history).unwrap();
+        let back = files::read_history(&dir.path().join("h.parquet")).unwrap();
+        assert_eq!(back, history, "terms not computed stay absent");
+
+        let err = files::read_scores(&dir.path().join("missing.parquet")).unwrap_err().to_string();
+        assert!(err.contains("missing.parquet"), "{err}");
+        std::fs::write(dir.path().join("bad.parquet"), b"not parquet").unwrap();
+        assert!(files::read_scores(&dir.path().join("bad.parquet")).unwrap_err().to_string().contains("bad.parquet"));
+    }
+}

@@ -168,5 +168,8 @@ fn sharded_sweep_and_collect_equal_the_whole_sweep() {
     assert_eq!(read(&whole).lines().count(), 1 + 2 * 3, "one row per class and method");
     let summary: Value = serde_json::from_slice(&std::fs::read(sharded.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["missing"].as_array().unwrap().len(), 0);
+    assert_eq!(summary["methods"]["gan"]["per_class"].as_object().unwrap().len(), 2);
+    let md = std::fs::read_to_string(sharded.join("summary.md")).unwrap();
+    assert!(md.contains("| method | 0 T-shirt/top | 1 Trouser | mean | seeds |") && md.contains("| classifier |"), "{md}");
     assert!(fails(&["sweep", "--out", "x", "--shard", "3/2"]).contains("K/N"));
 }
