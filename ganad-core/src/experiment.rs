@@ -57,12 +57,13 @@ pub fn classifier_config(cfg: &Config) -> Config {
     c
 }
 
-/// The config a method actually trains with.
+/// The config a method actually trains with (a baseline's does not depend on the GAN's recipe).
 pub fn method_config(method: Method, cfg: &Config) -> Config {
     match method {
-        Method::Autoencoder => autoencoder_config(cfg),
+        Method::Gan => cfg.clone(),
         Method::Classifier => classifier_config(cfg),
-        Method::Gan | Method::Random => cfg.clone(),
+        Method::Autoencoder => autoencoder_config(cfg),
+        Method::Random => baseline_config(cfg, no_losses()),
     }
 }
 
