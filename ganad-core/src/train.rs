@@ -432,9 +432,14 @@ mod tests {
         cfg.train.augment = crate::config::AugmentConfig { flip: 0.5, shift: 1 };
         let (a, b) = (crate::tempdir::TempDir::new("test").unwrap(), crate::tempdir::TempDir::new("test").unwrap());
         let mut straight = Trainer::new(Method::Gan, &cfg, &data, a.path()).unwrap();
+        let mut first = Trainer::new(Method::Gan, &cfg, &data, b.path()).unwrap();
+        // Parallel tests share libtorch's random generator: the same seed alone does not
+        // guarantee the same initial weights here, so `first` starts from `straight`'s.
+        for ((_, to), (_, from)) in first.model.stores_mut().into_iter().zip(straight.model.stores()) {
+            to.copy(from).unwrap();
+        }
         straight.fit(&mut |_| {}, &mut |_| {}).unwrap();
 
-        let mut first = Trainer::new(Method::Gan, &cfg, &data, b.path()).unwrap();
         first.run_epoch(&mut |_| {}).unwrap();
         first.step(&data.train_normal.batch(&[0, 1]), Some(&data.train_anomaly.batch(&[0]))).unwrap(); // lost mid-epoch work
         drop(first);
