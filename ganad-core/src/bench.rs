@@ -421,6 +421,7 @@ fn auroc_bench(n: usize, runs: usize, opts: &BenchOptions, dir: &Path) -> Result
 
 /// Runs every measurement (on the CPU, the paper's recipe at the default profile's width).
 pub fn run_bench(opts: &BenchOptions) -> Result<BenchReport> {
+    crate::device::keep_freed_memory();
     let scratch = crate::tempdir::TempDir::new("bench")?;
     let dir = scratch.path().to_path_buf();
     let cfg = Config::recipe(Recipe::Paper, Profile::Default);

@@ -23,6 +23,7 @@ pub fn parse_device(s: &str) -> Result<Option<Device>> {
 /// without it is an error, not a silent fall-back to the CPU.
 pub fn resolve(s: &str) -> Result<Device> {
     load_cuda();
+    keep_freed_memory();
     match parse_device(s)? {
         None => Ok(Device::cuda_if_available()),
         Some(Device::Cuda(n)) => {
@@ -50,6 +51,23 @@ pub fn load_cuda() -> bool {
         // SAFETY: dlopen with a valid NUL-terminated path; the handle is kept for the process's life.
         !unsafe { libc::dlopen(c_path.as_ptr(), libc::RTLD_NOW | libc::RTLD_GLOBAL) }.is_null()
     })
+}
+
+/// Tells glibc's malloc, once, to keep freed memory in the heap instead of handing it back to
+/// the kernel. A training step frees and reallocates the same megabyte-sized temporaries
+/// hundreds of times; with glibc's defaults the heap shrank and grew again each time, and the
+/// page faults and zeroing that followed took a tenth of a step (bench: 121 → 110 ms at batch 64).
+/// The cost is a heap that stays at its high-water mark.
+pub fn keep_freed_memory() {
+    static DONE: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    DONE.get_or_init(|| {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: mallopt only sets allocator parameters; called once, before heavy allocation.
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20); // glibc's largest: blocks up to 32 MiB come from the heap
+            libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+        }
+    });
 }
 
 /// The libtorch library directory this crate was built against, if known.
