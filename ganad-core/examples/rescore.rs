@@ -1,5 +1,5 @@
 //! Rescores a run's best checkpoint under another score config, for trying score levers
-//! without retraining: `cargo run --release --example rescore -- RUN_DIR '{"flip_average": true}'`.
+//! without retraining: `cargo run --release --example rescore -- RUN_DIR '{"anomaly_head": 4.0}'`.
 //! Prints the validation and test AUROC.
 use ganad_core::{evaluate, experiment, score::ScoreConfig};
 use std::path::Path;

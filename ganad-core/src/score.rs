@@ -42,15 +42,12 @@ pub struct ScoreConfig {
     pub nearest_normals: f64,
     /// k of the nearest-normal distance.
     pub neighbours: usize,
-    /// Each component averaged over the image and its mirror image (test-time augmentation;
-    /// garments are left-right symmetric, and a recipe that trains with flips sees both).
-    pub flip_average: bool,
 }
 
 impl Default for ScoreConfig {
     /// The paper's score: reconstruction error alone.
     fn default() -> Self {
-        ScoreConfig { reconstruction: 1.0, anomaly_head: 0.0, nearest_normals: 0.0, neighbours: 5, flip_average: false }
+        ScoreConfig { reconstruction: 1.0, anomaly_head: 0.0, nearest_normals: 0.0, neighbours: 5 }
     }
 }
 
@@ -125,8 +122,7 @@ impl<'a> FusedScorer<'a> {
         }
         if scorer.config.components() > 1 {
             // The training normals' own nearest-normal term leaves each image out of its neighbours.
-            let parts: Vec<[Tensor; 3]> =
-                train_normals.chunks(batch_size).enumerate().map(|(i, x)| scorer.evidence(&x, Some((i * batch_size) as i64))).collect();
+            let parts: Vec<[Tensor; 3]> = train_normals.chunks(batch_size).map(|x| scorer.evidence(&x, true)).collect();
             for c in 0..3 {
                 let all = Tensor::cat(&parts.iter().map(|p| p[c].shallow_clone()).collect::<Vec<_>>(), 0).to_kind(Kind::Double);
                 let sd = all.std(true).double_value(&[]);
@@ -136,19 +132,9 @@ impl<'a> FusedScorer<'a> {
         scorer
     }
 
-    /// The three components for `images` (zeros where unused), over both mirror images when
-    /// the config says so. `bank_rows`: the images are the bank's rows from this one on, and
-    /// each leaves its own row out of its neighbours.
-    fn evidence(&self, images: &Tensor, bank_rows: Option<i64>) -> [Tensor; 3] {
-        let direct = self.evidence_of_view(images, bank_rows);
-        if !self.config.flip_average {
-            return direct;
-        }
-        let mirrored = self.evidence_of_view(&images.flip([3]), bank_rows);
-        [0, 1, 2].map(|c| (&direct[c] + &mirrored[c]) * 0.5)
-    }
-
-    fn evidence_of_view(&self, images: &Tensor, bank_rows: Option<i64>) -> [Tensor; 3] {
+    /// The three components for `images` (zeros where unused). `leave_one_out`: the images are
+    /// the bank itself, so each skips its own entry.
+    fn evidence(&self, images: &Tensor, leave_one_out: bool) -> [Tensor; 3] {
         let n = images.size()[0];
         let zeros = || Tensor::zeros([n], (Kind::Float, images.device()));
         let enc = self.generator.encode(images, false);
@@ -162,13 +148,10 @@ impl<'a> FusedScorer<'a> {
         let head = if self.config.anomaly_head > 0.0 { self.generator.anomaly_logit(&enc).unwrap_or_else(zeros) } else { zeros() };
         let nearest = match &self.bank {
             Some(bank) => {
+                let k = self.config.neighbours as i64 + leave_one_out as i64;
                 let similarity = normalised_features(&enc).matmul(&bank.tr()); // [B, N]
-                if let Some(first) = bank_rows {
-                    // Below any cosine similarity, so an image never counts as its own neighbour.
-                    let _ = similarity.narrow(1, first, n).diagonal(0, 0, 1).fill_(-2.0);
-                }
-                let available = bank.size()[0] - bank_rows.is_some() as i64;
-                let top = similarity.topk((self.config.neighbours as i64).min(available), 1, true, true).0;
+                let top = similarity.topk(k.min(bank.size()[0]), 1, true, true).0;
+                let top = if leave_one_out { top.narrow(1, 1, top.size()[1] - 1) } else { top };
                 -top.mean_dim(1, false, Kind::Float)
             }
             None => zeros(),
@@ -205,7 +188,7 @@ impl Scorer for FusedScorer<'_> {
     }
 
     fn score_parts(&self, images: &Tensor) -> (Tensor, Vec<(&'static str, Tensor)>) {
-        let evidence = self.evidence(images, None);
+        let evidence = self.evidence(images, false);
         if self.config.components() == 1 {
             let c = self.config.weights().iter().position(|&w| w > 0.0).unwrap_or(0);
             return (evidence[c].shallow_clone(), Vec::new());
@@ -315,7 +298,7 @@ mod tests {
         assert_eq!(paper.name(), "mean_l1");
 
         // Standardised on the training normals, two components sum to mean 0 there.
-        let two = ScoreConfig { anomaly_head: 2.0, neighbours: 3, ..ScoreConfig::default() };
+        let two = ScoreConfig { reconstruction: 1.0, anomaly_head: 2.0, nearest_normals: 0.0, neighbours: 3 };
         let fused = FusedScorer::new(&g, &two, &train, 16);
         let on_train = score_set(&fused, &train, 16);
         let mean = on_train.iter().map(|&v| v as f64).sum::<f64>() / on_train.len() as f64;
@@ -323,31 +306,12 @@ mod tests {
         assert_eq!(fused.name(), "fused");
         // The nearest-normal term: an image of the bank is at distance −1 from itself, so
         // scoring a training image (not left out) is lower than its left-one-out standard.
-        let all = ScoreConfig { anomaly_head: 1.0, nearest_normals: 1.0, neighbours: 1, ..ScoreConfig::default() };
+        let all = ScoreConfig { reconstruction: 1.0, anomaly_head: 1.0, nearest_normals: 1.0, neighbours: 1 };
         let fused = FusedScorer::new(&g, &all, &train, 16);
         let [_, _, (nn_mean, nn_sd)] = fused.standardisation();
         assert!(nn_sd > 0.0 && nn_mean > -1.0, "{nn_mean} {nn_sd}");
-        let first = train.images.narrow(0, 0, 1);
-        let own = fused.evidence(&first, None)[2].double_value(&[0]);
+        let own = fused.evidence(&train.images.narrow(0, 0, 1), false)[2].double_value(&[0]);
         assert!((own + 1.0).abs() < 1e-5, "{own}");
-        // Left out of the bank, its nearest neighbour is another image.
-        let left_out = fused.evidence(&first, Some(0))[2].double_value(&[0]);
-        assert!(left_out > -1.0 + 1e-3, "{left_out}");
         assert!(ScoreConfig { reconstruction: 0.0, ..ScoreConfig::default() }.validate().is_err());
-    }
-
-    #[test]
-    fn the_flip_average_scores_an_image_and_its_mirror_alike() {
-        let vs = nn::VarStore::new(Device::Cpu);
-        let cfg = ModelConfig { base_width: 4, discriminator_width: 4, skips: true };
-        let g = Generator::new(&vs.root(), &cfg, true, crate::nets::Precision::Fp32);
-        let (train, test) = (set(40, 3), set(6, 4));
-        let mirrored = ImageSet { images: test.images.flip([3]), classes: test.classes.clone(), labels: test.labels.clone(), indices: test.indices.clone() };
-        let config = ScoreConfig { anomaly_head: 1.0, nearest_normals: 1.0, neighbours: 2, ..ScoreConfig::default() };
-        let plain = FusedScorer::new(&g, &config, &train, 16);
-        let averaged = FusedScorer::new(&g, &ScoreConfig { flip_average: true, ..config.clone() }, &train, 16);
-        let differs = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
-        assert!(differs(&score_set(&plain, &test, 4), &score_set(&plain, &mirrored, 4)) > 1e-4);
-        assert!(differs(&score_set(&averaged, &test, 4), &score_set(&averaged, &mirrored, 4)) < 1e-4);
     }
 }
