@@ -13,7 +13,7 @@ fn main() -> ganad_core::Result<()> {
     let steps: usize = args.get(2).map_or(50, |s| s.parse().expect("STEPS"));
     let mut cfg = Config::recipe(Recipe::Paper, Profile::Default);
     cfg.train.precision = if args.get(3).map(String::as_str) == Some("fp32") { PrecisionChoice::Fp32 } else { PrecisionChoice::Auto };
-    tch::set_num_threads(2);
+    tch::set_num_threads(std::env::var("THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or(2));
     ganad_core::device::keep_freed_memory();
     tch::manual_seed(0);
     let model = Model::new(Method::Gan, &cfg, Device::Cpu)?;

@@ -171,6 +171,14 @@ impl<'a> Trainer<'a> {
     /// Continues from `run_dir`'s `last` checkpoint: weights, optimizer state, step and history.
     pub fn resume(method: Method, cfg: &Config, data: &'a SplitData, run_dir: &Path) -> Result<Self> {
         let saved_path = run_dir.join("config.json");
+        if !saved_path.exists() {
+            // E.g. the run's files were deleted with git, which leaves the ignored checkpoints.
+            return Err(Error::Checkpoint {
+                path: saved_path,
+                what: "the run directory holds checkpoints but no config.json, so nothing says which run they belong to".into(),
+                fix: format!("delete {} to start the run afresh, or restore its config.json", run_dir.display()),
+            });
+        }
         let saved: Config = crate::atomic::read_json(&saved_path)?;
         if saved != *cfg {
             return Err(Error::Checkpoint {
@@ -419,6 +427,10 @@ mod tests {
         other.loss.abc = 0.5;
         let err = Trainer::resume(Method::Gan, &other, &data, dir.path()).err().unwrap().to_string();
         assert!(err.contains("another config"), "{err}");
+        // Checkpoints whose config.json is gone are not resumed from.
+        std::fs::remove_file(dir.path().join("config.json")).unwrap();
+        let err = Trainer::resume(Method::Gan, &cfg, &data, dir.path()).err().unwrap().to_string();
+        assert!(err.contains("no config.json") && err.contains("delete"), "{err}");
     }
 
     /// Regression: the Adam moments were not checkpointed, so a resumed run drifted away from
