@@ -56,7 +56,8 @@ pub fn load_cuda() -> bool {
 /// Tells glibc's malloc, once, to keep freed memory in the heap instead of handing it back to
 /// the kernel. A training step frees and reallocates the same megabyte-sized temporaries
 /// hundreds of times; with glibc's defaults the heap shrank and grew again each time, and the
-/// page faults and zeroing that followed took a tenth of a step (bench: 121 → 110 ms at batch 64).
+/// page faults and zeroing that followed took a tenth of a step (examples/profile_step, batch 64:
+/// 121 → 110 ms).
 /// The cost is a heap that stays at its high-water mark.
 pub fn keep_freed_memory() {
     static DONE: std::sync::OnceLock<()> = std::sync::OnceLock::new();
