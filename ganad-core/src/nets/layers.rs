@@ -117,6 +117,15 @@ impl Conv {
 const GEMM_PIXELS: i64 = 4;
 
 impl Conv {
+    /// libtorch's convolution (oneDNN on the CPU) of `x` with `w` and `b`.
+    fn convolve(&self, x: &Tensor, w: &Tensor, b: &Tensor) -> Tensor {
+        if self.transposed {
+            x.conv_transpose2d(w, Some(b), [self.stride; 2], [self.padding; 2], [0, 0], 1, [1, 1])
+        } else {
+            x.conv2d(w, Some(b), [self.stride; 2], [self.padding; 2], [1, 1], 1)
+        }
+    }
+
     /// Input, weight and bias in the layer's precision (bf16: channels-last).
     fn operands(&self, x: &Tensor) -> (Tensor, Tensor, Tensor) {
         match self.precision {
@@ -183,11 +192,7 @@ impl nn::Module for Conv {
                 return y;
             }
         }
-        let y = if self.transposed {
-            x.conv_transpose2d(&w, Some(&b), [self.stride; 2], [self.padding; 2], [0, 0], 1, [1, 1])
-        } else {
-            x.conv2d(&w, Some(&b), [self.stride; 2], [self.padding; 2], [1, 1], 1)
-        };
+        let y = self.convolve(&x, &w, &b);
         match self.precision {
             // From a one-channel input oneDNN returns NCHW; the layers after it would then meet
             // channels-last gradients, and an elementwise kernel over two layouts runs 16× slower.
@@ -302,11 +307,7 @@ mod tests {
             let ours = layer.forward_gemm(&xb, &wb, &bb).expect("small enough for the matrix path");
             assert!(is_channels_last(&ours) || ours.size()[2] * ours.size()[3] == 1, "{:?}", ours.stride());
             let (w, b) = (&layer.ws, &layer.bs);
-            let reference = if layer.transposed {
-                x.conv_transpose2d(w, Some(b), [layer.stride; 2], [layer.padding; 2], [0, 0], 1, [1, 1])
-            } else {
-                x.conv2d(w, Some(b), [layer.stride; 2], [layer.padding; 2], [1, 1], 1)
-            };
+            let reference = layer.convolve(&x, w, b);
             assert_eq!(ours.size(), reference.size());
             let scale = reference.abs().max().double_value(&[]);
             let diff = (ours.to_kind(Kind::Float) - &reference).abs().max().double_value(&[]);
@@ -333,11 +334,7 @@ mod tests {
             let x = Tensor::randn([1, 3, 8, 8], (Kind::Float, Device::Cpu));
             let small = conv.forward(&x);
             assert_eq!(small.kind(), Kind::Float);
-            let reference = if conv.transposed {
-                x.conv_transpose2d(&conv.ws, Some(&conv.bs), [2, 2], [1, 1], [0, 0], 1, [1, 1])
-            } else {
-                x.conv2d(&conv.ws, Some(&conv.bs), [2, 2], [1, 1], [1, 1], 1)
-            };
+            let reference = conv.convolve(&x, &conv.ws, &conv.bs);
             assert_eq!(small.size(), reference.size());
             assert!((&small - &reference).abs().max().double_value(&[]) < 1e-5);
             // Gradients as well.
