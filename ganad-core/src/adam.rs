@@ -167,59 +167,30 @@ mod fused {
             && grads.iter().map(Tensor::numel).sum::<usize>() == n
     }
 
-    /// The update in place. θ, m and v are the optimizer's own buffers and the gradients are
-    /// autograd's fresh tensors: distinct allocations, so the slices below never alias.
+    /// The update in place, on this thread: a second thread would compete with libtorch's
+    /// OpenMP worker, which spins between parallel regions (measured: 2 threads were slower).
+    /// θ, m and v are the optimizer's own buffers and the gradients are autograd's fresh
+    /// tensors: distinct allocations, so the slices below never alias.
     pub fn update(theta: &Tensor, grads: &[Tensor], m: &Tensor, v: &Tensor, c: &Coefficients) {
         let n = theta.numel();
-        if n == 0 {
-            return;
-        }
         // SAFETY: `applies` checked that each tensor is a contiguous CPU fp32 buffer of the
         // lengths used here; nothing else reads or writes them during this call.
-        let (theta, m, v, grads) = unsafe {
+        let (theta, m, v) = unsafe {
             (
                 std::slice::from_raw_parts_mut(theta.data_ptr() as *mut f32, n),
                 std::slice::from_raw_parts_mut(m.data_ptr() as *mut f32, n),
                 std::slice::from_raw_parts_mut(v.data_ptr() as *mut f32, n),
-                grads.iter().map(|g| std::slice::from_raw_parts(g.data_ptr() as *const f32, g.numel())).collect::<Vec<_>>(),
             )
         };
-        let threads = (tch::get_num_threads().max(1) as usize).min(n.div_ceil(1 << 16));
-        let chunk = n.div_ceil(threads);
-        std::thread::scope(|s| {
-            let mut parts = theta.chunks_mut(chunk).zip(m.chunks_mut(chunk)).zip(v.chunks_mut(chunk)).enumerate();
-            let (_, ((theta0, m0), v0)) = parts.next().expect("n > 0");
-            for (i, ((theta, m), v)) in parts {
-                let g = pieces(&grads, i * chunk, i * chunk + theta.len());
-                s.spawn(move || kernel(theta, m, v, &g, c));
-            }
-            kernel(theta0, m0, v0, &pieces(&grads, 0, chunk.min(n)), c); // the first chunk on this thread
-        });
-    }
-
-    /// The gradient's values at flat positions `start..end`, as pieces of the per-parameter tensors.
-    fn pieces<'a>(grads: &[&'a [f32]], start: usize, end: usize) -> Vec<&'a [f32]> {
-        let mut out = Vec::new();
-        let mut at = 0;
-        for g in grads {
-            let (lo, hi) = (start.max(at), end.min(at + g.len()));
-            if lo < hi {
-                out.push(&g[lo - at..hi - at]);
-            }
-            at += g.len();
-        }
-        out
-    }
-
-    /// PyTorch's single-tensor Adam per value, in fp32 as it computes; `grads` are the pieces
-    /// that together line up with θ.
-    fn kernel(theta: &mut [f32], m: &mut [f32], v: &mut [f32], grads: &[&[f32]], c: &Coefficients) {
         let (w1, w2) = ((1.0 - c.beta1) as f32, (1.0 - c.beta2) as f32);
         let (step_size, inv_bias2_sqrt, eps) = (c.step_size as f32, (1.0 / c.bias2_sqrt) as f32, c.eps as f32);
         let mut at = 0;
         for g in grads {
-            let k = g.len();
-            let values = theta[at..at + k].iter_mut().zip(*g).zip(&mut m[at..at + k]).zip(&mut v[at..at + k]);
+            let k = g.numel();
+            // SAFETY: as above.
+            let g = unsafe { std::slice::from_raw_parts(g.data_ptr() as *const f32, k) };
+            // PyTorch's single-tensor Adam per value, in fp32 as it computes.
+            let values = theta[at..at + k].iter_mut().zip(g).zip(&mut m[at..at + k]).zip(&mut v[at..at + k]);
             for (((p, &g), m), v) in values {
                 *m += w1 * (g - *m);
                 *v += w2 * (g * g - *v);
@@ -286,7 +257,6 @@ mod tests {
     /// The fused CPU pass computes what the tensor form computes, to fp32 rounding.
     #[test]
     fn fused_update_matches_the_tensor_form() {
-        // Large enough that the pass is split between threads.
         let wide = || {
             let vs = nn::VarStore::new(Device::Cpu);
             let _ = nn::linear(vs.root() / "wide", 400, 400, Default::default());
@@ -298,7 +268,7 @@ mod tests {
         let (mut fused, mut tensors) = (Adam::new(&vs, CONFIG), Adam::new(&twin_vs, CONFIG));
         let n = fused.flat.numel() as i64;
         for step in 1..=30 {
-            // Uneven pieces, so that a thread's range starts inside one.
+            // In two pieces, as the gradients of two parameters come.
             let grad = Tensor::randn([n], (Kind::Float, Device::Cpu)) * 0.1;
             let pieces = [grad.narrow(0, 0, 777).copy(), grad.narrow(0, 777, n - 777).copy()];
             assert!(fused::applies(&fused.flat, &pieces, &[&fused.exp_avg, &fused.exp_avg_sq]), "the CPU buffers qualify");

@@ -82,7 +82,8 @@ impl Recipe {
 pub struct Config {
     /// The named recipe these settings started from (a label: the fields are what ran).
     pub recipe: Recipe,
-    /// Seeds the split, the initial weights, the batch order and the random baseline.
+    /// Seeds the split, the initial weights, the batch order and the random baseline
+    /// (`train.seed`, when set, takes over all but the split).
     pub seed: u64,
     pub data: DataConfig,
     pub model: ModelConfig,
@@ -161,6 +162,9 @@ pub struct TrainConfig {
     /// batches only; labelled-anomaly batches are normalised by their own statistics and leave
     /// them alone. Off in the paper's recipe, where every batch moves them.
     pub normal_statistics: bool,
+    /// Seeds the initial weights, the batch order and the augmentation; `None` = the run's
+    /// `seed` (which also draws the split). Another value trains other networks on the same split.
+    pub seed: Option<u64>,
     /// What the convolutions compute in: "auto" = bf16 on a CPU with native bf16 units
     /// (AVX-512 BF16 or AMX; `ganad doctor` says), fp32 elsewhere; or "fp32", "bf16".
     pub precision: PrecisionChoice,
@@ -253,6 +257,7 @@ impl Default for TrainConfig {
             schedule: Schedule::Constant,
             ema_decay: 0.0,
             normal_statistics: false,
+            seed: None,
             precision: PrecisionChoice::Auto,
         }
     }
@@ -391,6 +396,11 @@ impl Config {
             max_train_normals: self.data.max_train_normals,
             seed: self.seed,
         }
+    }
+
+    /// The seed of the initial weights, batch order and augmentation (see [`TrainConfig::seed`]).
+    pub fn training_seed(&self) -> u64 {
+        self.train.seed.unwrap_or(self.seed)
     }
 
     /// Whether labelled anomalies take part: they exist and a term uses them.

@@ -152,7 +152,7 @@ impl<'a> Trainer<'a> {
             return Err(Error::config("data.anomaly_ratio", "ratio > 0 but the split holds no labelled anomaly"));
         }
         crate::atomic::write_json(&run_dir.join("config.json"), cfg)?;
-        tch::manual_seed(cfg.seed as i64);
+        tch::manual_seed(cfg.training_seed() as i64);
         let model = Model::new(method, cfg, data.device())?;
         let optimizers = Optimizers::new(method, &model, cfg);
         Ok(Trainer {
@@ -237,7 +237,7 @@ impl<'a> Trainer<'a> {
     /// anomalies `[Bₐ, 1, 32, 32]`, both augmented as the config says. All losses come from the
     /// same weights; nothing is updated when any of them is not finite.
     pub fn step(&mut self, normals: &Tensor, anomalies: Option<&Tensor>) -> Result<StepRecord> {
-        let (seed, step) = (self.cfg.seed, self.state.step);
+        let (seed, step) = (self.cfg.training_seed(), self.state.step);
         let normals = augment(normals, &self.cfg.train.augment, &mut step_rng(seed, step, 0));
         let anomalies = anomalies.map(|a| augment(a, &self.cfg.train.augment, &mut step_rng(seed, step, 1)));
         let parts = self.model.losses(&self.cfg, &normals, anomalies.as_ref());
@@ -265,7 +265,7 @@ impl<'a> Trainer<'a> {
             let pos = step * size + j;
             let cycle = pos / n;
             if cached.as_ref().map(|c| c.0) != Some(cycle) {
-                cached = Some((cycle, epoch_order(n, self.cfg.seed ^ ANOMALY_ORDER_SALT, cycle)));
+                cached = Some((cycle, epoch_order(n, self.cfg.training_seed() ^ ANOMALY_ORDER_SALT, cycle)));
             }
             rows.push(cached.as_ref().unwrap().1[pos % n]);
         }
@@ -275,7 +275,7 @@ impl<'a> Trainer<'a> {
     /// One pass over the normal training images, then validation and checkpoints.
     pub fn run_epoch(&mut self, on_step: &mut dyn FnMut(&StepRecord)) -> Result<EpochRecord> {
         let epoch = self.state.epochs_done;
-        let order = epoch_order(self.data.train_normal.len(), self.cfg.seed, epoch);
+        let order = epoch_order(self.data.train_normal.len(), self.cfg.training_seed(), epoch);
         let uses_anomalies = self.cfg.uses_anomalies() && !self.data.train_anomaly.is_empty();
         let mut steps = 0;
         for rows in order.chunks(self.cfg.train.batch_size) {
@@ -462,6 +462,21 @@ mod tests {
         assert_eq!(straight.state.step, resumed.state.step);
         let losses = |t: &Trainer| t.state.history.iter().map(|r| r.generator_total).collect::<Vec<_>>();
         assert_eq!(losses(&straight), losses(&resumed));
+    }
+
+    #[test]
+    fn the_training_seed_draws_other_batches_on_the_same_split() {
+        let (cfg, data) = tiny_setup();
+        let mut other = cfg.clone();
+        other.train.seed = Some(cfg.seed + 1);
+        assert_eq!(other.split_spec(), cfg.split_spec(), "the split follows `seed` alone");
+        let dir = crate::tempdir::TempDir::new("test").unwrap();
+        let (a, b) = (Trainer::new(Method::Gan, &cfg, &data, dir.path()).unwrap(), Trainer::new(Method::Gan, &other, &data, dir.path()).unwrap());
+        let batches = |t: &Trainer| (0..4).flat_map(|step| t.anomaly_rows(step)).collect::<Vec<_>>();
+        assert_ne!(batches(&a), batches(&b));
+        let order = |c: &Config| epoch_order(data.train_normal.len(), c.training_seed(), 0);
+        assert_ne!(order(&cfg), order(&other));
+        assert_eq!(cfg.training_seed(), cfg.seed, "unset, it is the run's seed");
     }
 
     #[test]
