@@ -42,12 +42,16 @@ pub struct ScoreConfig {
     pub nearest_normals: f64,
     /// k of the nearest-normal distance.
     pub neighbours: usize,
+    /// Each image is also scored mirrored, and every component averaged over the two views
+    /// (the nearest-normal term compares the two views' mean bottleneck). The networks train
+    /// on flips, so the mirror is a second look at the same garment. Uses no label.
+    pub flip_average: bool,
 }
 
 impl Default for ScoreConfig {
     /// The paper's score: reconstruction error alone.
     fn default() -> Self {
-        ScoreConfig { reconstruction: 1.0, anomaly_head: 0.0, nearest_normals: 0.0, neighbours: 5 }
+        ScoreConfig { reconstruction: 1.0, anomaly_head: 0.0, nearest_normals: 0.0, neighbours: 5, flip_average: false }
     }
 }
 
@@ -117,7 +121,7 @@ impl<'a> FusedScorer<'a> {
         }
         let mut scorer = FusedScorer { generator, config, bank: None, standard: [(0.0, 1.0); 3] };
         if scorer.config.nearest_normals > 0.0 {
-            let features: Vec<Tensor> = train_normals.chunks(batch_size).map(|x| normalised_features(&generator.encode(&x, false))).collect();
+            let features: Vec<Tensor> = train_normals.chunks(batch_size).map(|x| scorer.views(&x).features).collect();
             scorer.bank = Some(Tensor::cat(&features, 0));
         }
         if scorer.config.components() > 1 {
@@ -132,24 +136,52 @@ impl<'a> FusedScorer<'a> {
         scorer
     }
 
+    /// What the networks say of `images`, averaged over its views (itself, and its mirror
+    /// when `flip_average`); each piece only when its component is used.
+    fn views(&self, images: &Tensor) -> Views {
+        let views = if self.config.flip_average { vec![images.shallow_clone(), images.flip([3])] } else { vec![images.shallow_clone()] };
+        let n = views.len() as f64;
+        let (mut error, mut logit, mut features) = (None::<Tensor>, None::<Tensor>, None::<Tensor>);
+        let add = |sum: Option<Tensor>, t: Tensor| Some(sum.map_or_else(|| t.shallow_clone(), |s| s + &t));
+        for view in &views {
+            let enc = self.generator.encode(view, false);
+            if self.config.reconstruction > 0.0 {
+                error = add(error, mean_l1(view, &self.generator.decode(&enc, false)));
+            }
+            if self.config.anomaly_head > 0.0 {
+                if let Some(l) = self.generator.anomaly_logit(&enc) {
+                    logit = add(logit, l);
+                }
+            }
+            if self.config.nearest_normals > 0.0 {
+                features = add(features, normalised_features(&enc));
+            }
+        }
+        Views {
+            error: error.map(|e| e / n),
+            logit: logit.map(|l| l / n),
+            // The mean of unit vectors, made unit again: a direction both views agree on.
+            features: features.map_or_else(|| Tensor::zeros([0], (Kind::Float, images.device())), |f| unit_rows(&f)),
+        }
+    }
+
     /// The three components for `images` (zeros where unused). `leave_one_out`: the images are
     /// the bank itself, so each skips its own entry.
     fn evidence(&self, images: &Tensor, leave_one_out: bool) -> [Tensor; 3] {
         let n = images.size()[0];
         let zeros = || Tensor::zeros([n], (Kind::Float, images.device()));
-        let enc = self.generator.encode(images, false);
+        let views = self.views(images);
         let fused = self.config.components() > 1;
-        let reconstruction = if self.config.reconstruction > 0.0 {
-            let e = mean_l1(images, &self.generator.decode(&enc, false));
-            if fused { e.clamp_min(1e-12).log() } else { e }
-        } else {
-            zeros()
+        let reconstruction = match views.error {
+            Some(e) if fused => e.clamp_min(1e-12).log(),
+            Some(e) => e,
+            None => zeros(),
         };
-        let head = if self.config.anomaly_head > 0.0 { self.generator.anomaly_logit(&enc).unwrap_or_else(zeros) } else { zeros() };
+        let head = views.logit.unwrap_or_else(zeros);
         let nearest = match &self.bank {
             Some(bank) => {
                 let k = self.config.neighbours as i64 + leave_one_out as i64;
-                let similarity = normalised_features(&enc).matmul(&bank.tr()); // [B, N]
+                let similarity = views.features.matmul(&bank.tr()); // [B, N]
                 let top = similarity.topk(k.min(bank.size()[0]), 1, true, true).0;
                 let top = if leave_one_out { top.narrow(1, 1, top.size()[1] - 1) } else { top };
                 -top.mean_dim(1, false, Kind::Float)
@@ -165,9 +197,20 @@ impl<'a> FusedScorer<'a> {
     }
 }
 
+/// [`FusedScorer::views`]'s output: raw reconstruction error `[B]`, head logit `[B]`, and the
+/// unit-length bottleneck `[B, F]` (empty when the nearest-normal term is unused).
+struct Views {
+    error: Option<Tensor>,
+    logit: Option<Tensor>,
+    features: Tensor,
+}
+
+fn unit_rows(z: &Tensor) -> Tensor {
+    z / z.norm_scalaropt_dim(2, [1], true).clamp_min(1e-12)
+}
+
 fn normalised_features(enc: &Encoding) -> Tensor {
-    let z = enc.features();
-    &z / z.norm_scalaropt_dim(2, [1], true).clamp_min(1e-12)
+    unit_rows(&enc.features())
 }
 
 impl Scorer for FusedScorer<'_> {
@@ -298,7 +341,7 @@ mod tests {
         assert_eq!(paper.name(), "mean_l1");
 
         // Standardised on the training normals, two components sum to mean 0 there.
-        let two = ScoreConfig { reconstruction: 1.0, anomaly_head: 2.0, nearest_normals: 0.0, neighbours: 3 };
+        let two = ScoreConfig { reconstruction: 1.0, anomaly_head: 2.0, nearest_normals: 0.0, neighbours: 3, flip_average: false };
         let fused = FusedScorer::new(&g, &two, &train, 16);
         let on_train = score_set(&fused, &train, 16);
         let mean = on_train.iter().map(|&v| v as f64).sum::<f64>() / on_train.len() as f64;
@@ -306,12 +349,34 @@ mod tests {
         assert_eq!(fused.name(), "fused");
         // The nearest-normal term: an image of the bank is at distance −1 from itself, so
         // scoring a training image (not left out) is lower than its left-one-out standard.
-        let all = ScoreConfig { reconstruction: 1.0, anomaly_head: 1.0, nearest_normals: 1.0, neighbours: 1 };
+        let all = ScoreConfig { reconstruction: 1.0, anomaly_head: 1.0, nearest_normals: 1.0, neighbours: 1, flip_average: false };
         let fused = FusedScorer::new(&g, &all, &train, 16);
         let [_, _, (nn_mean, nn_sd)] = fused.standardisation();
         assert!(nn_sd > 0.0 && nn_mean > -1.0, "{nn_mean} {nn_sd}");
         let own = fused.evidence(&train.images.narrow(0, 0, 1), false)[2].double_value(&[0]);
         assert!((own + 1.0).abs() < 1e-5, "{own}");
         assert!(ScoreConfig { reconstruction: 0.0, ..ScoreConfig::default() }.validate().is_err());
+    }
+
+    #[test]
+    fn the_flip_average_scores_an_image_and_its_mirror_alike_and_differs_from_one_view() {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let cfg = ModelConfig { base_width: 4, discriminator_width: 4, skips: true };
+        let g = Generator::new(&vs.root(), &cfg, true, crate::nets::Precision::Fp32);
+        let (train, test) = (set(40, 3), set(6, 4));
+        let mirrored = ImageSet { images: test.images.flip([3]), classes: test.classes.clone(), labels: test.labels.clone(), indices: test.indices.clone() };
+        let all = ScoreConfig { reconstruction: 1.0, anomaly_head: 1.0, nearest_normals: 1.0, neighbours: 1, flip_average: true };
+        let averaged = FusedScorer::new(&g, &all, &train, 16);
+        let (a, b) = (score_set(&averaged, &test, 4), score_set(&averaged, &mirrored, 4));
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() < 1e-4, "{x} vs its mirror {y}");
+        }
+        let one_view = FusedScorer::new(&g, &ScoreConfig { flip_average: false, ..all }, &train, 16);
+        let c = score_set(&one_view, &test, 4);
+        assert!(a.iter().zip(&c).any(|(x, y)| (x - y).abs() > 1e-3), "{a:?} {c:?}");
+        // Each training normal still leaves itself out of its neighbours: its own averaged
+        // bottleneck sits in the bank.
+        let own = averaged.evidence(&train.images.narrow(0, 0, 1), false)[2].double_value(&[0]);
+        assert!((own + 1.0).abs() < 1e-5, "{own}");
     }
 }
