@@ -261,15 +261,37 @@ fn gan_model(cfg: &Config, precision: PrecisionChoice) -> Result<(Config, Model)
     Ok((cfg, model))
 }
 
-/// One training step as the trainer takes it: every loss, their values (the trainer's one host
-/// transfer), the gradients and the three Adam updates.
-fn timed_steps(cfg: &Config, model: &Model, normals: &Tensor, anomalies: &Tensor, runs: usize) -> Timing {
-    let mut optimizers = Optimizers::new(Method::Gan, model, cfg);
-    time_runs(runs, || {
-        let parts = model.losses(cfg, normals, Some(anomalies));
-        let _ = parts.values();
-        optimizers.update(model, &parts, &cfg.loss, cfg.train.learning_rate).expect("every network has its optimizer");
-    })
+/// Training steps as the trainer takes them: every loss, their values (the trainer's one host
+/// transfer), the gradients and the three Adam updates. Each [`Stepper::time`] continues the
+/// same optimizers.
+struct Stepper<'a> {
+    cfg: &'a Config,
+    model: &'a Model,
+    optimizers: Optimizers,
+}
+
+impl<'a> Stepper<'a> {
+    fn new(cfg: &'a Config, model: &'a Model) -> Self {
+        Stepper { cfg, model, optimizers: Optimizers::new(Method::Gan, model, cfg) }
+    }
+
+    /// One warm-up step, then `runs` timed ones.
+    fn time(&mut self, normals: &Tensor, anomalies: &Tensor, runs: usize) -> Vec<f64> {
+        let (cfg, model, optimizers) = (self.cfg, self.model, &mut self.optimizers);
+        let mut step = || {
+            let parts = model.losses(cfg, normals, Some(anomalies));
+            let _ = parts.values();
+            optimizers.update(model, &parts, &cfg.loss, cfg.train.learning_rate).expect("every network has its optimizer");
+        };
+        step();
+        (0..runs)
+            .map(|_| {
+                let t = Instant::now();
+                step();
+                t.elapsed().as_secs_f64()
+            })
+            .collect()
+    }
 }
 
 fn reference_samples(reference: &serde_json::Value, key: &str) -> Result<Vec<f64>> {
@@ -280,7 +302,9 @@ fn reference_samples(reference: &serde_json::Value, key: &str) -> Result<Vec<f64
     Ok(samples)
 }
 
-fn step_bench(cfg: &Config, batch: i64, anomaly_batch: i64, runs: usize, opts: &BenchOptions, dir: &Path) -> Result<StepBench> {
+/// ganad and the twin take turns, `blocks` times `runs / blocks` steps each (the twin in a new
+/// process each time), so a machine whose speed drifts during the bench slows both alike.
+fn step_bench(cfg: &Config, batch: i64, anomaly_batch: i64, runs: usize, blocks: usize, opts: &BenchOptions, dir: &Path) -> Result<StepBench> {
     let (fp32_cfg, fp32) = gan_model(cfg, PrecisionChoice::Fp32)?;
     let (auto_cfg, auto) = gan_model(cfg, PrecisionChoice::Auto)?;
     let precision = crate::device::precision(PrecisionChoice::Auto, Device::Cpu)?;
@@ -291,14 +315,24 @@ fn step_bench(cfg: &Config, batch: i64, anomaly_batch: i64, runs: usize, opts: &
 
     // Same losses at the same weights, before anything trains: fp32 at 1e-4, and the precision
     // ganad trains in at its own tolerance.
-    let reference = python_json(&opts.python, &[&opts.reference.to_string_lossy(), &file.to_string_lossy(), &runs.to_string()])?;
+    let per_block = runs.div_ceil(blocks);
+    let twin = |n: usize| python_json(&opts.python, &[&opts.reference.to_string_lossy(), &file.to_string_lossy(), &n.to_string()]);
+    let reference = twin(per_block)?;
     let losses_of = |c: &Config, m: &Model| m.losses(c, &normals, Some(&anomalies)).values();
     let max_loss_difference_fp32 = compare_losses(&losses_of(&fp32_cfg, &fp32), &reference["losses"], batch, Precision::Fp32)?;
     let max_loss_difference = compare_losses(&losses_of(&auto_cfg, &auto), &reference["losses"], batch, precision)?;
-    let pytorch = Timing::of(reference_samples(&reference, "step_s")?);
 
-    let ganad_fp32 = timed_steps(&fp32_cfg, &fp32, &normals, &anomalies, runs);
-    let ganad = timed_steps(&auto_cfg, &auto, &normals, &anomalies, runs);
+    let (mut ganad_fp32_steps, mut ganad_fp32) = (Vec::new(), Stepper::new(&fp32_cfg, &fp32));
+    let (mut ganad_steps, mut ganad) = (Vec::new(), Stepper::new(&auto_cfg, &auto));
+    let mut pytorch = reference_samples(&reference, "step_s")?;
+    for block in 0..blocks {
+        if block > 0 {
+            pytorch.extend(reference_samples(&twin(per_block)?, "step_s")?);
+        }
+        ganad_fp32_steps.extend(ganad_fp32.time(&normals, &anomalies, per_block));
+        ganad_steps.extend(ganad.time(&normals, &anomalies, per_block));
+    }
+    let (pytorch, ganad, ganad_fp32) = (Timing::of(pytorch), Timing::of(ganad_steps), Timing::of(ganad_fp32_steps));
     let flops = step_flops(cfg, batch, anomaly_batch);
     Ok(StepBench {
         batch,
@@ -425,10 +459,12 @@ pub fn run_bench(opts: &BenchOptions) -> Result<BenchReport> {
     let scratch = crate::tempdir::TempDir::new("bench")?;
     let dir = scratch.path().to_path_buf();
     let cfg = Config::recipe(Recipe::Paper, Profile::Default);
-    let runs = if opts.quick { 5 } else { 20 };
+    let (runs, blocks) = if opts.quick { (5, 1) } else { (20, 4) };
     let mut steps = Vec::new();
-    for (batch, anomaly_batch) in [(64, 16), (1, 1)] {
-        steps.push(step_bench(&cfg, batch, anomaly_batch, runs, opts, &dir)?);
+    // A batch-1 step takes a fiftieth of a batch-64 one: five times the steps still time it
+    // for only seconds.
+    for (batch, anomaly_batch, runs) in [(64, 16, runs), (1, 1, 5 * runs)] {
+        steps.push(step_bench(&cfg, batch, anomaly_batch, runs, blocks, opts, &dir)?);
     }
     let (epoch, class, class_default_recipe_s, scoring, scoring_ganad_images_per_s, scoring_pytorch_images_per_s) = phase_benches(&cfg, opts, &dir)?;
     let sizes: &[usize] = if opts.quick { &[10_000, 100_000] } else { &[10_000, 100_000, 1_000_000] };
