@@ -117,6 +117,9 @@ pub struct ModelConfig {
     pub discriminator_width: i64,
     /// U-Net skip connections (off = plain autoencoder shape).
     pub skips: bool,
+    /// The anomaly head also reads the encoder's 4×4 map (e3), the resolution a small
+    /// classifier's features have, beside the 2×2 bottleneck.
+    pub head_reads_e3: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -228,7 +231,7 @@ impl Default for DataConfig {
 
 impl Default for ModelConfig {
     fn default() -> Self {
-        ModelConfig { base_width: 64, discriminator_width: 64, skips: true }
+        ModelConfig { base_width: 64, discriminator_width: 64, skips: true, head_reads_e3: false }
     }
 }
 

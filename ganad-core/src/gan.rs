@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use crate::losses::{self, LossParts};
-use crate::nets::layers::Norm;
+use crate::nets::layers::{Norm, WeightCastScope};
 use crate::nets::{Discriminator, Generator, Precision};
 use tch::{nn, Device, Tensor};
 
@@ -113,6 +113,7 @@ impl Gan {
     /// trainer takes the discriminator's gradients for its own parameters only, which is what
     /// the paper's `x̂.detach()` achieves, without a second forward pass.
     pub fn losses(&self, cfg: &Config, normals: &Tensor, anomalies: Option<&Tensor>) -> LossParts<Tensor> {
+        let _casts = WeightCastScope::open();
         let (w, p) = (&cfg.loss, &cfg.patch);
         let anomaly_norm = if cfg.train.normal_statistics { Norm::TrainKeepStatistics } else { Norm::Train };
         let g = &self.generator;

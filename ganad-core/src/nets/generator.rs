@@ -42,8 +42,10 @@ pub struct Generator {
     up4: Conv,
     /// With skips off this is a plain convolutional autoencoder (the baseline's shape).
     pub skips: bool,
-    /// Anomaly logit from the flattened bottleneck, when the classification term trains it.
+    /// Anomaly logit from the flattened bottleneck (and e3, with `head_reads_e3`), when the
+    /// classification term trains it.
     head: Option<nn::Linear>,
+    head_reads_e3: bool,
     precision: Precision,
 }
 
@@ -52,7 +54,9 @@ impl Generator {
     pub fn new(p: &nn::Path, cfg: &ModelConfig, head: bool, precision: Precision) -> Self {
         let mut g = Self::with_skips(p, cfg.base_width, cfg.skips, precision);
         let w = cfg.base_width;
-        g.head = head.then(|| nn::linear(p / "head", 8 * w * 2 * 2, 1, Default::default()));
+        let inputs = 8 * w * 2 * 2 + if cfg.head_reads_e3 { 4 * w * 4 * 4 } else { 0 };
+        g.head = head.then(|| nn::linear(p / "head", inputs, 1, Default::default()));
+        g.head_reads_e3 = cfg.head_reads_e3;
         g
     }
 
@@ -79,6 +83,7 @@ impl Generator {
             up4: up(p / "up4", w * cat, 1),
             skips,
             head: None,
+            head_reads_e3: false,
             precision,
         }
     }
@@ -111,7 +116,14 @@ impl Generator {
 
     /// The anomaly head's logits `[B]` from an encoding; `None` without a head.
     pub fn anomaly_logit(&self, enc: &Encoding) -> Option<Tensor> {
-        self.head.as_ref().map(|h| enc.features().apply(h).squeeze_dim(1))
+        let features = || {
+            if self.head_reads_e3 {
+                Tensor::cat(&[enc.features(), enc.e3.flatten(1, -1).to_kind(Kind::Float)], 1)
+            } else {
+                enc.features()
+            }
+        };
+        self.head.as_ref().map(|h| features().apply(h).squeeze_dim(1))
     }
 
     pub fn precision(&self) -> Precision {
@@ -144,6 +156,17 @@ mod tests {
             let y = g.decode(&enc, true);
             assert_eq!(y.size(), vec![3, 1, 32, 32]);
             assert!(y.abs().max().double_value(&[]) <= 1.0, "tanh output out of range");
+        }
+        // The head reads e3 only when asked to.
+        for reads_e3 in [false, true] {
+            let vs = nn::VarStore::new(Device::Cpu);
+            let cfg = ModelConfig { base_width: 8, discriminator_width: 8, skips: true, head_reads_e3: reads_e3 };
+            let g = Generator::new(&vs.root(), &cfg, true, Precision::Fp32);
+            let enc = g.encode(&(Tensor::rand([3, 1, 32, 32], (Kind::Float, Device::Cpu)) * 2.0 - 1.0), false);
+            let moved = Encoding { e3: &enc.e3 + 1.0, e1: enc.e1.shallow_clone(), e2: enc.e2.shallow_clone(), bottleneck: enc.bottleneck.shallow_clone() };
+            let change = (g.anomaly_logit(&moved).unwrap() - g.anomaly_logit(&enc).unwrap()).abs().max().double_value(&[]);
+            assert_eq!(change > 1e-4, reads_e3, "{change}");
+            assert_eq!(vs.variables()["head.weight"].size()[1], 8 * 8 * 4 + if reads_e3 { 4 * 8 * 16 } else { 0 });
         }
         // Checkpoint keys read like the architecture.
         let vs = nn::VarStore::new(Device::Cpu);

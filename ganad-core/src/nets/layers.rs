@@ -9,6 +9,8 @@
 //! for convolutions.
 
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use tch::{nn, Kind, Tensor};
 
 const STD: f64 = 0.02;
@@ -45,6 +47,31 @@ pub enum Init {
     Dcgan,
     /// PyTorch's default: U(±1/√fan_in) for weights and biases (the classifier baseline).
     PyTorch,
+}
+
+thread_local! {
+    /// bf16 copies of the weights, by the address of the fp32 weight, while a
+    /// [`WeightCastScope`] is open.
+    static WEIGHT_CASTS: RefCell<Option<HashMap<usize, (Tensor, Tensor)>>> = const { RefCell::new(None) };
+}
+
+/// While alive, each bf16 layer casts its weight and bias once, however often it runs: a
+/// training step encodes three batches with G and runs each discriminator twice, on weights
+/// that do not change until the step's update (what `torch.autocast`'s weight cache does).
+/// Open one around a forward pass only, never across an update.
+pub struct WeightCastScope(());
+
+impl WeightCastScope {
+    pub fn open() -> Self {
+        WEIGHT_CASTS.with(|c| *c.borrow_mut() = Some(HashMap::new()));
+        WeightCastScope(())
+    }
+}
+
+impl Drop for WeightCastScope {
+    fn drop(&mut self) {
+        WEIGHT_CASTS.with(|c| *c.borrow_mut() = None);
+    }
 }
 
 /// A 2-d convolution or transposed convolution. Its variables are `weight` and `bias`, as in
@@ -131,8 +158,15 @@ impl Conv {
         match self.precision {
             Precision::Fp32 => (x.shallow_clone(), self.ws.shallow_clone(), self.bs.shallow_clone()),
             Precision::Bf16 => {
-                let kind = Kind::BFloat16;
-                (channels_last(&x.to_kind(kind)), channels_last(&self.ws.to_kind(kind)), self.bs.to_kind(kind))
+                let cast = || (channels_last(&self.ws.to_kind(Kind::BFloat16)), self.bs.to_kind(Kind::BFloat16));
+                let (w, b) = WEIGHT_CASTS.with(|c| match c.borrow_mut().as_mut() {
+                    Some(casts) => {
+                        let (w, b) = casts.entry(self.ws.data_ptr() as usize).or_insert_with(cast);
+                        (w.shallow_clone(), b.shallow_clone())
+                    }
+                    None => cast(),
+                });
+                (channels_last(&x.to_kind(Kind::BFloat16)), w, b)
             }
         }
     }
@@ -289,6 +323,33 @@ mod tests {
         bf16.forward(&x).to_kind(Kind::Float).sum(Kind::Float).backward();
         assert_eq!(fp32.ws.grad().kind(), Kind::Float);
         assert!(fp32.ws.grad().abs().sum(Kind::Float).double_value(&[]) > 0.0);
+    }
+
+    #[test]
+    fn a_weight_cast_scope_casts_once_and_ends_with_the_pass() {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let layer = down(vs.root(), 3, 8, Init::Dcgan, Precision::Bf16);
+        let (x1, x2) = (Tensor::randn([4, 3, 8, 8], (Kind::Float, Device::Cpu)), Tensor::randn([5, 3, 8, 8], (Kind::Float, Device::Cpu)));
+        let pass = || (layer.forward(&x1).to_kind(Kind::Float).square().sum(Kind::Float) + layer.forward(&x2).to_kind(Kind::Float).sum(Kind::Float));
+        let uncached = Tensor::run_backward(&[pass()], &[&layer.ws], false, false).remove(0);
+        let (cached_loss, cached) = {
+            let _scope = WeightCastScope::open();
+            let loss = pass();
+            let b = WEIGHT_CASTS.with(|c| c.borrow().as_ref().map_or(0, |m| m.len()));
+            assert_eq!(b, 1, "one cast for two passes");
+            (loss.shallow_clone(), Tensor::run_backward(&[loss], &[&layer.ws], false, false).remove(0))
+        };
+        assert!(WEIGHT_CASTS.with(|c| c.borrow().is_none()), "the scope closed");
+        assert!((pass() - cached_loss).abs().double_value(&[]) < 1e-6, "same forward");
+        let scale = uncached.abs().max().double_value(&[]);
+        assert!((&cached - &uncached).abs().max().double_value(&[]) <= 1e-2 * scale, "same gradient to bf16 precision");
+        // After the scope, a changed weight is cast afresh.
+        let before = layer.forward(&x1);
+        tch::no_grad(|| {
+            let _ = layer.ws.shallow_clone().g_add_scalar_(0.5);
+        });
+        let _scope = WeightCastScope::open();
+        assert!((layer.forward(&x1) - before).abs().max().double_value(&[]) > 0.1);
     }
 
     #[test]
