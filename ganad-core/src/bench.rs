@@ -48,12 +48,21 @@ pub struct Timing {
     pub runs: usize,
 }
 
+/// The median of samples (at least one).
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    let n = samples.len();
+    if n % 2 == 1 {
+        samples[n / 2]
+    } else {
+        (samples[n / 2 - 1] + samples[n / 2]) / 2.0
+    }
+}
+
 impl Timing {
-    pub fn of(mut samples: Vec<f64>) -> Self {
-        samples.sort_by(f64::total_cmp);
-        let n = samples.len();
-        let median = if n % 2 == 1 { samples[n / 2] } else { (samples[n / 2 - 1] + samples[n / 2]) / 2.0 };
-        Timing { median_s: median, min_s: samples[0], max_s: samples[n - 1], runs: n }
+    pub fn of(samples: Vec<f64>) -> Self {
+        let (min, max) = samples.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        Timing { min_s: min, max_s: max, runs: samples.len(), median_s: median(samples) }
     }
 }
 
@@ -106,6 +115,7 @@ pub struct BenchReport {
     pub threads: i32,
     pub profile: String,
     pub base_width: i64,
+    /// Median rate of 1024² fp32 matrix products, sampled between ganad's blocks of steps.
     pub matmul_gflops_fp32: f64,
     pub matmul_gflops_bf16: Option<f64>,
     /// ganad's rate at batch 64 over the fp32 matmul rate (the twin's precision).
@@ -168,14 +178,19 @@ pub fn step_flops(cfg: &Config, batch: i64, anomaly_batch: i64) -> f64 {
     3.0 * 2.0 * macs as f64
 }
 
-fn matmul_gflops(kind: Kind) -> f64 {
+/// The rate (GFLOP/s) of `runs` products of two 1024² matrices, one sample each, after a warm-up.
+fn matmul_rates(kind: Kind, runs: usize) -> Vec<f64> {
     let n = 1024;
     let a = Tensor::randn([n, n], (Kind::Float, Device::Cpu)).to_kind(kind);
     let b = Tensor::randn([n, n], (Kind::Float, Device::Cpu)).to_kind(kind);
-    let t = time_runs(10, || {
-        let _ = a.matmul(&b);
-    });
-    2.0 * (n * n * n) as f64 / t.median_s / 1e9
+    let _ = a.matmul(&b);
+    (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            let _ = a.matmul(&b);
+            2.0 * (n * n * n) as f64 / t.elapsed().as_secs_f64() / 1e9
+        })
+        .collect()
 }
 
 fn python_json(python: &Path, args: &[&str]) -> Result<serde_json::Value> {
@@ -303,8 +318,10 @@ fn reference_samples(reference: &serde_json::Value, key: &str) -> Result<Vec<f64
 }
 
 /// ganad and the twin take turns, `blocks` times `runs / blocks` steps each (the twin in a new
-/// process each time), so a machine whose speed drifts during the bench slows both alike.
-fn step_bench(cfg: &Config, batch: i64, anomaly_batch: i64, runs: usize, blocks: usize, opts: &BenchOptions, dir: &Path) -> Result<StepBench> {
+/// process each time), so a machine whose speed drifts during the bench slows both alike. The
+/// fp32 matmul rate is sampled in each turn too, into `matmul`.
+#[allow(clippy::too_many_arguments)]
+fn step_bench(cfg: &Config, batch: i64, anomaly_batch: i64, runs: usize, blocks: usize, opts: &BenchOptions, dir: &Path, matmul: &mut Vec<f64>) -> Result<StepBench> {
     let (fp32_cfg, fp32) = gan_model(cfg, PrecisionChoice::Fp32)?;
     let (auto_cfg, auto) = gan_model(cfg, PrecisionChoice::Auto)?;
     let precision = crate::device::precision(PrecisionChoice::Auto, Device::Cpu)?;
@@ -331,6 +348,7 @@ fn step_bench(cfg: &Config, batch: i64, anomaly_batch: i64, runs: usize, blocks:
         }
         ganad_fp32_steps.extend(ganad_fp32.time(&normals, &anomalies, per_block));
         ganad_steps.extend(ganad.time(&normals, &anomalies, per_block));
+        matmul.extend(matmul_rates(Kind::Float, 5));
     }
     let (pytorch, ganad, ganad_fp32) = (Timing::of(pytorch), Timing::of(ganad_steps), Timing::of(ganad_fp32_steps));
     let flops = step_flops(cfg, batch, anomaly_batch);
@@ -460,17 +478,17 @@ pub fn run_bench(opts: &BenchOptions) -> Result<BenchReport> {
     let dir = scratch.path().to_path_buf();
     let cfg = Config::recipe(Recipe::Paper, Profile::Default);
     let (runs, blocks) = if opts.quick { (5, 1) } else { (20, 4) };
-    let mut steps = Vec::new();
+    let (mut steps, mut matmul) = (Vec::new(), Vec::new());
     // A batch-1 step takes a fiftieth of a batch-64 one: five times the steps still time it
     // for only seconds.
     for (batch, anomaly_batch, runs) in [(64, 16, runs), (1, 1, 5 * runs)] {
-        steps.push(step_bench(&cfg, batch, anomaly_batch, runs, blocks, opts, &dir)?);
+        steps.push(step_bench(&cfg, batch, anomaly_batch, runs, blocks, opts, &dir, &mut matmul)?);
     }
     let (epoch, class, class_default_recipe_s, scoring, scoring_ganad_images_per_s, scoring_pytorch_images_per_s) = phase_benches(&cfg, opts, &dir)?;
     let sizes: &[usize] = if opts.quick { &[10_000, 100_000] } else { &[10_000, 100_000, 1_000_000] };
     let auroc = sizes.iter().map(|&n| auroc_bench(n, if n >= 1_000_000 { 5 } else { runs }, opts, &dir)).collect::<Result<Vec<_>>>()?;
     let native = crate::device::cpu_native_bf16();
-    let matmul_gflops_fp32 = matmul_gflops(Kind::Float);
+    let matmul_gflops_fp32 = median(matmul);
     Ok(BenchReport {
         provenance: crate::run::Provenance::now(),
         machine: format!("{}, {} CPUs", cpu_model(), std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
@@ -481,7 +499,7 @@ pub fn run_bench(opts: &BenchOptions) -> Result<BenchReport> {
         base_width: cfg.model.base_width,
         matmul_share_fp32: steps[0].ganad_gflops / matmul_gflops_fp32,
         matmul_gflops_fp32,
-        matmul_gflops_bf16: native.then(|| matmul_gflops(Kind::BFloat16)),
+        matmul_gflops_bf16: native.then(|| median(matmul_rates(Kind::BFloat16, 10))),
         steps,
         epoch,
         class,
@@ -550,6 +568,13 @@ mod tests {
         assert!(compare_losses(&ours, &reference, 64, Precision::Bf16).unwrap_err().to_string().contains("bf16"));
         let missing = compare_losses(&LossParts { latent: None, ..ours.clone() }, &reference, 1, Precision::Fp32).unwrap_err().to_string();
         assert!(missing.contains("latent"), "{missing}");
+    }
+
+    #[test]
+    fn timings_give_the_median_and_the_range() {
+        let t = Timing::of(vec![3.0, 1.0, 2.0]);
+        assert_eq!((t.median_s, t.min_s, t.max_s, t.runs), (2.0, 1.0, 3.0, 3));
+        assert_eq!(Timing::of(vec![4.0, 1.0, 3.0, 2.0]).median_s, 2.5);
     }
 
     #[test]
