@@ -5,6 +5,7 @@
 //! it in with `--no-as-needed` and add a RUNPATH to libtorch's directory. `DEP_TCH_LIBTORCH_LIB`
 //! only reaches crates that depend directly on torch-sys (`links = "tch"`), hence that dependency.
 fn main() {
+    record_source_commit();
     println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
     let Ok(lib) = std::env::var("DEP_TCH_LIBTORCH_LIB") else {
         println!("cargo:warning=DEP_TCH_LIBTORCH_LIB not set: binaries will need LD_LIBRARY_PATH");
@@ -22,4 +23,31 @@ fn main() {
     }
     println!("cargo:rustc-link-arg=-ltorch");
     println!("cargo:rustc-link-arg=-Wl,--as-needed");
+}
+
+/// The commit this build compiles and whether its compiled files (`ganad-core/`, the workspace's
+/// `Cargo.toml` and `Cargo.lock`) differ from it, as `GANAD_BUILD_COMMIT` / `GANAD_BUILD_DIRTY`:
+/// a run records the code that ran, even when the checkout moves on under a running binary.
+fn record_source_commit() {
+    use std::path::Path;
+    let crate_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it");
+    let root = Path::new(&crate_dir).parent().expect("the crate sits in the workspace");
+    // Rerun when a compiled file or the checked-out commit changes (not on results or docs).
+    for path in [Path::new(&crate_dir).to_path_buf(), root.join("Cargo.toml"), root.join("Cargo.lock"), root.join(".git/HEAD"), root.join(".git/refs/heads"), root.join(".git/packed-refs")] {
+        println!("cargo:rerun-if-changed={}", path.display());
+    }
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    let commit = git(&["rev-parse", "HEAD"]).unwrap_or_else(|| "unknown".into());
+    let dirty = git(&["status", "--porcelain", "--", "ganad-core", "Cargo.toml", "Cargo.lock"]).is_some_and(|s| !s.is_empty());
+    println!("cargo:rustc-env=GANAD_BUILD_COMMIT={commit}");
+    println!("cargo:rustc-env=GANAD_BUILD_DIRTY={dirty}");
 }

@@ -47,7 +47,8 @@ impl Method {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Provenance {
     pub commit: String,
-    /// Tracked files outside `results/` differed from `commit` when the run started.
+    /// The compiled files (`ganad-core/`, the workspace's `Cargo.toml` and `Cargo.lock`) differed
+    /// from `commit` when the binary was built.
     pub dirty: bool,
     pub ganad_version: String,
     pub libtorch_version: String,
@@ -56,22 +57,12 @@ pub struct Provenance {
 }
 
 impl Provenance {
+    /// The commit and dirty flag are the build's (`build.rs`): what the binary was compiled
+    /// from, whatever the checkout holds when it runs.
     pub fn now() -> Self {
-        let repo = env!("CARGO_MANIFEST_DIR");
-        let git = |args: &[&str]| {
-            std::process::Command::new("git")
-                .arg("-C")
-                .arg(repo)
-                .args(args)
-                .output()
-                .ok()
-                .filter(|o| o.status.success())
-                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        };
         Provenance {
-            commit: git(&["rev-parse", "HEAD"]).unwrap_or_else(|| "unknown".into()),
-            // Results are outputs, not code: rewriting them does not make a run "dirty".
-            dirty: git(&["status", "--porcelain", "--untracked-files=no", "--", ":/", ":(exclude,top)results"]).is_some_and(|s| !s.is_empty()),
+            commit: env!("GANAD_BUILD_COMMIT").into(),
+            dirty: env!("GANAD_BUILD_DIRTY") == "true",
             ganad_version: env!("CARGO_PKG_VERSION").into(),
             libtorch_version: libtorch_version().unwrap_or_else(|| "unknown".into()),
             created_unix: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
