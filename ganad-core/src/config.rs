@@ -120,6 +120,10 @@ pub struct ModelConfig {
     /// The anomaly head also reads the encoder's 4×4 map (e3), the resolution a small
     /// classifier's features have, beside the 2×2 bottleneck.
     pub head_reads_e3: bool,
+    /// The anomaly head learns this many times faster than the rest of G: its logit is
+    /// s·(W′f + b′) with W′ and b′ started at the usual values / s, so each Adam step on them moves
+    /// the head's effective weights s times as far (Adam's step does not grow with the gradient).
+    pub head_lr_scale: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -231,7 +235,7 @@ impl Default for DataConfig {
 
 impl Default for ModelConfig {
     fn default() -> Self {
-        ModelConfig { base_width: 64, discriminator_width: 64, skips: true, head_reads_e3: false }
+        ModelConfig { base_width: 64, discriminator_width: 64, skips: true, head_reads_e3: false, head_lr_scale: 1.0 }
     }
 }
 
@@ -348,6 +352,9 @@ impl Config {
         let score = &self.eval.score;
         if score.components() == 1 && score.anomaly_head > 0.0 && !(self.loss.classification > 0.0 && self.uses_anomalies()) {
             return Err(Error::config("eval.score", "the encoder head is the only score component, but no head is trained (it needs loss.classification > 0 and anomaly_ratio > 0)"));
+        }
+        if !(self.model.head_lr_scale.is_finite() && self.model.head_lr_scale > 0.0) {
+            return Err(Error::config("model.head_lr_scale", format!("{} must be > 0", self.model.head_lr_scale)));
         }
         let a = &self.train.augment;
         if !(0.0..=1.0).contains(&a.flip) {

@@ -332,7 +332,7 @@ mod tests {
     #[test]
     fn one_component_is_the_raw_evidence_and_fusion_is_standardised() {
         let vs = nn::VarStore::new(Device::Cpu);
-        let cfg = ModelConfig { base_width: 4, discriminator_width: 4, skips: true, head_reads_e3: false };
+        let cfg = ModelConfig { base_width: 4, discriminator_width: 4, skips: true, head_reads_e3: false, head_lr_scale: 1.0 };
         let g = Generator::new(&vs.root(), &cfg, true, crate::nets::Precision::Fp32);
         let (train, test) = (set(40, 1), set(7, 2));
         let paper = FusedScorer::new(&g, &ScoreConfig::default(), &train, 16);
@@ -361,7 +361,7 @@ mod tests {
     #[test]
     fn the_flip_average_scores_an_image_and_its_mirror_alike_and_differs_from_one_view() {
         let vs = nn::VarStore::new(Device::Cpu);
-        let cfg = ModelConfig { base_width: 4, discriminator_width: 4, skips: true, head_reads_e3: false };
+        let cfg = ModelConfig { base_width: 4, discriminator_width: 4, skips: true, head_reads_e3: false, head_lr_scale: 1.0 };
         let g = Generator::new(&vs.root(), &cfg, true, crate::nets::Precision::Fp32);
         let (train, test) = (set(40, 3), set(6, 4));
         let mirrored = ImageSet { images: test.images.flip([3]), classes: test.classes.clone(), labels: test.labels.clone(), indices: test.indices.clone() };

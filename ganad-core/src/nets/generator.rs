@@ -46,6 +46,8 @@ pub struct Generator {
     /// classification term trains it.
     head: Option<nn::Linear>,
     head_reads_e3: bool,
+    /// `model.head_lr_scale`: the head's logit is this times its linear layer's output.
+    head_scale: f64,
     precision: Precision,
 }
 
@@ -55,8 +57,17 @@ impl Generator {
         let mut g = Self::with_skips(p, cfg.base_width, cfg.skips, precision);
         let w = cfg.base_width;
         let inputs = 8 * w * 2 * 2 + if cfg.head_reads_e3 { 4 * w * 4 * 4 } else { 0 };
-        g.head = head.then(|| nn::linear(p / "head", inputs, 1, Default::default()));
+        let config = if cfg.head_lr_scale == 1.0 {
+            nn::LinearConfig::default()
+        } else {
+            // The default U(±1/√fan_in), divided by the scale the logit multiplies back.
+            let bound = 1.0 / (inputs as f64).sqrt() / cfg.head_lr_scale;
+            let init = nn::Init::Uniform { lo: -bound, up: bound };
+            nn::LinearConfig { ws_init: init, bs_init: Some(init), bias: true }
+        };
+        g.head = head.then(|| nn::linear(p / "head", inputs, 1, config));
         g.head_reads_e3 = cfg.head_reads_e3;
+        g.head_scale = cfg.head_lr_scale;
         g
     }
 
@@ -84,6 +95,7 @@ impl Generator {
             skips,
             head: None,
             head_reads_e3: false,
+            head_scale: 1.0,
             precision,
         }
     }
@@ -123,7 +135,14 @@ impl Generator {
                 enc.features()
             }
         };
-        self.head.as_ref().map(|h| features().apply(h).squeeze_dim(1))
+        self.head.as_ref().map(|h| {
+            let logit = features().apply(h).squeeze_dim(1);
+            if self.head_scale == 1.0 {
+                logit
+            } else {
+                logit * self.head_scale
+            }
+        })
     }
 
     pub fn precision(&self) -> Precision {
@@ -160,7 +179,7 @@ mod tests {
         // The head reads e3 only when asked to.
         for reads_e3 in [false, true] {
             let vs = nn::VarStore::new(Device::Cpu);
-            let cfg = ModelConfig { base_width: 8, discriminator_width: 8, skips: true, head_reads_e3: reads_e3 };
+            let cfg = ModelConfig { base_width: 8, discriminator_width: 8, skips: true, head_reads_e3: reads_e3, head_lr_scale: 1.0 };
             let g = Generator::new(&vs.root(), &cfg, true, Precision::Fp32);
             let enc = g.encode(&(Tensor::rand([3, 1, 32, 32], (Kind::Float, Device::Cpu)) * 2.0 - 1.0), false);
             let moved = Encoding { e3: &enc.e3 + 1.0, e1: enc.e1.shallow_clone(), e2: enc.e2.shallow_clone(), bottleneck: enc.bottleneck.shallow_clone() };
@@ -168,6 +187,24 @@ mod tests {
             assert_eq!(change > 1e-4, reads_e3, "{change}");
             assert_eq!(vs.variables()["head.weight"].size()[1], 8 * 8 * 4 + if reads_e3 { 4 * 8 * 16 } else { 0 });
         }
+        // A head scale s starts the same logits (weights / s, logit × s) and multiplies its
+        // parameters' effect: the same step on them moves the logit s times as far (10 vs 2: 5×).
+        let x = Tensor::rand([3, 1, 32, 32], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
+        let logits = |scale: f64| {
+            let vs = nn::VarStore::new(Device::Cpu);
+            let cfg = ModelConfig { base_width: 8, discriminator_width: 8, skips: true, head_reads_e3: false, head_lr_scale: scale };
+            tch::manual_seed(7);
+            let g = Generator::new(&vs.root(), &cfg, true, Precision::Fp32);
+            let enc = g.encode(&x, false);
+            let before = g.anomaly_logit(&enc).unwrap();
+            tch::no_grad(|| {
+                let _ = vs.variables()["head.bias"].shallow_clone().g_add_scalar_(0.01);
+            });
+            (before, g.anomaly_logit(&enc).unwrap())
+        };
+        let ((a0, a1), (b0, b1)) = (logits(2.0), logits(10.0));
+        assert!((&a0 - &b0).abs().max().double_value(&[]) < 1e-5, "same start");
+        assert!(((&b1 - &b0) - (&a1 - &a0) * 5.0).abs().max().double_value(&[]) < 1e-5, "five times the move");
         // Checkpoint keys read like the architecture.
         let vs = nn::VarStore::new(Device::Cpu);
         let _ = Generator::with_skips(&vs.root(), 8, true, Precision::Fp32);
