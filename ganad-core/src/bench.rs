@@ -526,12 +526,12 @@ impl BenchReport {
         s.push_str("training step, paper's 8 losses (G + D_N + D_A), width 32   ganad       ganad fp32   PyTorch     PyTorch/ganad (fp32)   max Δloss fp32 / ganad   GFLOP/step   ganad GFLOP/s\n");
         for b in &self.steps {
             s.push_str(&format!(
-                "  batch {:>2} + {:>2} anomalies                                  {:>7.1} ms   {:>7.1} ms   {:>7.1} ms   {:>5.2}x ({:.2}x)          {:.1e} / {:.1e}          {:>7.3}   {:>7.1}\n",
+                "  batch {:>2} + {:>2} anomalies                                  {:>7.1} ms   {:>7.1} ms   {:>7.1} ms   {:>5.3}x ({:.3}x)        {:.1e} / {:.1e}          {:>7.3}   {:>7.1}\n",
                 b.batch, b.anomaly_batch, b.ganad.median_s * 1e3, b.ganad_fp32.median_s * 1e3, b.pytorch.median_s * 1e3, b.speedup, b.speedup_fp32,
                 b.max_loss_difference_fp32, b.max_loss_difference, b.forward_backward_gflop, b.ganad_gflops
             ));
         }
-        s.push_str(&format!("ganad at batch 64: {:.0} % of the fp32 matmul rate\n", self.matmul_share_fp32 * 100.0));
+        s.push_str(&format!("ganad at batch 64: {:.1} % of the fp32 matmul rate\n", self.matmul_share_fp32 * 100.0));
         for p in [&self.epoch, &self.class, &self.scoring] {
             s.push_str(&format!("{:<70} ganad {:>7.2} s   PyTorch {:>7.2} s   {:>5.2}x\n", p.what, p.ganad_s, p.pytorch_s, p.speedup));
         }
