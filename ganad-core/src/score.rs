@@ -329,11 +329,16 @@ mod tests {
         }
     }
 
+    /// A U-Net with an anomaly head, four channels wide, in fp32.
+    fn tiny_generator(vs: &nn::VarStore) -> Generator {
+        let cfg = ModelConfig { base_width: 4, discriminator_width: 4, ..ModelConfig::default() };
+        Generator::new(&vs.root(), &cfg, true, crate::nets::Precision::Fp32)
+    }
+
     #[test]
     fn one_component_is_the_raw_evidence_and_fusion_is_standardised() {
         let vs = nn::VarStore::new(Device::Cpu);
-        let cfg = ModelConfig { base_width: 4, discriminator_width: 4, skips: true, head_reads_e3: false, head_lr_scale: 1.0 };
-        let g = Generator::new(&vs.root(), &cfg, true, crate::nets::Precision::Fp32);
+        let g = tiny_generator(&vs);
         let (train, test) = (set(40, 1), set(7, 2));
         let paper = FusedScorer::new(&g, &ScoreConfig::default(), &train, 16);
         let reference = ReconstructionScorer { generator: &g };
@@ -361,8 +366,7 @@ mod tests {
     #[test]
     fn the_flip_average_scores_an_image_and_its_mirror_alike_and_differs_from_one_view() {
         let vs = nn::VarStore::new(Device::Cpu);
-        let cfg = ModelConfig { base_width: 4, discriminator_width: 4, skips: true, head_reads_e3: false, head_lr_scale: 1.0 };
-        let g = Generator::new(&vs.root(), &cfg, true, crate::nets::Precision::Fp32);
+        let g = tiny_generator(&vs);
         let (train, test) = (set(40, 3), set(6, 4));
         let mirrored = ImageSet { images: test.images.flip([3]), classes: test.classes.clone(), labels: test.labels.clone(), indices: test.indices.clone() };
         let all = ScoreConfig { reconstruction: 1.0, anomaly_head: 1.0, nearest_normals: 1.0, neighbours: 1, flip_average: true };
