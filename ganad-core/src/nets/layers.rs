@@ -330,7 +330,7 @@ mod tests {
         let vs = nn::VarStore::new(Device::Cpu);
         let layer = down(vs.root(), 3, 8, Init::Dcgan, Precision::Bf16);
         let (x1, x2) = (Tensor::randn([4, 3, 8, 8], (Kind::Float, Device::Cpu)), Tensor::randn([5, 3, 8, 8], (Kind::Float, Device::Cpu)));
-        let pass = || (layer.forward(&x1).to_kind(Kind::Float).square().sum(Kind::Float) + layer.forward(&x2).to_kind(Kind::Float).sum(Kind::Float));
+        let pass = || layer.forward(&x1).to_kind(Kind::Float).square().sum(Kind::Float) + layer.forward(&x2).to_kind(Kind::Float).sum(Kind::Float);
         let uncached = Tensor::run_backward(&[pass()], &[&layer.ws], false, false).remove(0);
         let (cached_loss, cached) = {
             let _scope = WeightCastScope::open();
