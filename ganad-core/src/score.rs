@@ -160,8 +160,8 @@ impl<'a> FusedScorer<'a> {
         Views {
             error: error.map(|e| e / n),
             logit: logit.map(|l| l / n),
-            // The mean of unit vectors, made unit again: a direction both views agree on.
-            features: features.map_or_else(|| Tensor::zeros([0], (Kind::Float, images.device())), |f| unit_rows(&f)),
+            // The sum of unit vectors, made unit again: a direction both views agree on.
+            features: features.map_or_else(|| Tensor::zeros([0], (Kind::Float, images.device())), |f| if views.len() > 1 { unit_rows(&f) } else { f }),
         }
     }
 

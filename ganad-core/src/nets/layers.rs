@@ -335,8 +335,8 @@ mod tests {
         let (cached_loss, cached) = {
             let _scope = WeightCastScope::open();
             let loss = pass();
-            let b = WEIGHT_CASTS.with(|c| c.borrow().as_ref().map_or(0, |m| m.len()));
-            assert_eq!(b, 1, "one cast for two passes");
+            let casts = WEIGHT_CASTS.with(|c| c.borrow().as_ref().map_or(0, |m| m.len()));
+            assert_eq!(casts, 1, "one cast for two passes");
             (loss.shallow_clone(), Tensor::run_backward(&[loss], &[&layer.ws], false, false).remove(0))
         };
         assert!(WEIGHT_CASTS.with(|c| c.borrow().is_none()), "the scope closed");
