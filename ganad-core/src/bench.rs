@@ -139,13 +139,16 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown cpu".into())
 }
 
-fn time_runs(runs: usize, mut f: impl FnMut()) -> Timing {
-    f(); // warm-up
-    Timing::of((0..runs).map(|_| {
-        let t = Instant::now();
-        f();
-        t.elapsed().as_secs_f64()
-    }).collect())
+/// Seconds of each of `runs` calls of `f`, after one warm-up call.
+fn time_samples(runs: usize, mut f: impl FnMut()) -> Vec<f64> {
+    f();
+    (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64()
+        })
+        .collect()
 }
 
 /// Multiply-accumulates of one convolution producing `hw_out`² pixels. A transposed convolution
@@ -178,19 +181,15 @@ pub fn step_flops(cfg: &Config, batch: i64, anomaly_batch: i64) -> f64 {
     3.0 * 2.0 * macs as f64
 }
 
-/// The rate (GFLOP/s) of `runs` products of two 1024² matrices, one sample each, after a warm-up.
+/// The rate (GFLOP/s) of each of `runs` products of two 1024² matrices, after a warm-up.
 fn matmul_rates(kind: Kind, runs: usize) -> Vec<f64> {
     let n = 1024;
     let a = Tensor::randn([n, n], (Kind::Float, Device::Cpu)).to_kind(kind);
     let b = Tensor::randn([n, n], (Kind::Float, Device::Cpu)).to_kind(kind);
-    let _ = a.matmul(&b);
-    (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            let _ = a.matmul(&b);
-            2.0 * (n * n * n) as f64 / t.elapsed().as_secs_f64() / 1e9
-        })
-        .collect()
+    let seconds = time_samples(runs, || {
+        let _ = a.matmul(&b);
+    });
+    seconds.into_iter().map(|s| 2.0 * (n * n * n) as f64 / s / 1e9).collect()
 }
 
 fn python_json(python: &Path, args: &[&str]) -> Result<serde_json::Value> {
@@ -293,19 +292,11 @@ impl<'a> Stepper<'a> {
     /// One warm-up step, then `runs` timed ones.
     fn time(&mut self, normals: &Tensor, anomalies: &Tensor, runs: usize) -> Vec<f64> {
         let (cfg, model, optimizers) = (self.cfg, self.model, &mut self.optimizers);
-        let mut step = || {
+        time_samples(runs, || {
             let parts = model.losses(cfg, normals, Some(anomalies));
             let _ = parts.values();
             optimizers.update(model, &parts, &cfg.loss, cfg.train.learning_rate).expect("every network has its optimizer");
-        };
-        step();
-        (0..runs)
-            .map(|_| {
-                let t = Instant::now();
-                step();
-                t.elapsed().as_secs_f64()
-            })
-            .collect()
+        })
     }
 }
 
@@ -459,7 +450,7 @@ fn auroc_bench(n: usize, runs: usize, opts: &BenchOptions, dir: &Path) -> Result
     std::fs::write(&sp, scores.iter().flat_map(|s| s.to_le_bytes()).collect::<Vec<u8>>()).map_err(|e| Error::io(&sp, e))?;
     std::fs::write(&lp, labels.iter().map(|&l| l as u8).collect::<Vec<u8>>()).map_err(|e| Error::io(&lp, e))?;
     let mut value = 0.0;
-    let ganad = time_runs(runs, || value = crate::metrics::auroc(&scores, &labels).unwrap_or(f64::NAN));
+    let ganad = Timing::of(time_samples(runs, || value = crate::metrics::auroc(&scores, &labels).unwrap_or(f64::NAN)));
     let script = format!(
         "import json, time, numpy as np\nfrom sklearn.metrics import roc_auc_score\ns = np.fromfile('{}', dtype='<f4'); l = np.fromfile('{}', dtype=np.uint8)\nv = roc_auc_score(l, s); t = []\nfor _ in range({runs}):\n    t0 = time.perf_counter(); roc_auc_score(l, s); t.append(time.perf_counter() - t0)\nprint(json.dumps({{'auroc': float(v), 'times': t}}))",
         sp.display(),

@@ -135,14 +135,7 @@ impl Generator {
                 enc.features()
             }
         };
-        self.head.as_ref().map(|h| {
-            let logit = features().apply(h).squeeze_dim(1);
-            if self.head_scale == 1.0 {
-                logit
-            } else {
-                logit * self.head_scale
-            }
-        })
+        self.head.as_ref().map(|h| features().apply(h).squeeze_dim(1) * self.head_scale)
     }
 
     pub fn precision(&self) -> Precision {
