@@ -6,6 +6,7 @@
 //! only reaches crates that depend directly on torch-sys (`links = "tch"`), hence that dependency.
 fn main() {
     record_source_commit();
+    find_tcmalloc();
     println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
     let Ok(lib) = std::env::var("DEP_TCH_LIBTORCH_LIB") else {
         println!("cargo:warning=DEP_TCH_LIBTORCH_LIB not set: binaries will need LD_LIBRARY_PATH");
@@ -50,4 +51,26 @@ fn record_source_commit() {
     let dirty = git(&["status", "--porcelain", "--", "ganad-core", "Cargo.toml", "Cargo.lock"]).is_some_and(|s| !s.is_empty());
     println!("cargo:rustc-env=GANAD_BUILD_COMMIT={commit}");
     println!("cargo:rustc-env=GANAD_BUILD_DIRTY={dirty}");
+}
+
+/// Sets `cfg(tcmalloc)` where gperftools' tcmalloc is installed (Debian: `libtcmalloc-minimal4`,
+/// which scripts/setup.sh installs); the `ganad` binary then links it (src/main.rs).
+fn find_tcmalloc() {
+    const LIB: &str = "libtcmalloc_minimal.so.4";
+    println!("cargo:rustc-check-cfg=cfg(tcmalloc)");
+    println!("cargo:rerun-if-env-changed=GANAD_NO_TCMALLOC");
+    if std::env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("linux") || std::env::var_os("GANAD_NO_TCMALLOC").is_some() {
+        return;
+    }
+    let dirs = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib"];
+    match dirs.iter().map(|d| std::path::Path::new(d).join(LIB)).find(|p| p.exists()) {
+        Some(path) => {
+            // Watching a missing file would rerun this script, and rebuild the crate, every time.
+            println!("cargo:rerun-if-changed={}", path.display());
+            println!("cargo:rustc-cfg=tcmalloc");
+        }
+        None => println!(
+            "cargo:warning={LIB} not found: `ganad` uses glibc's malloc, slower on small batches; `apt install libtcmalloc-minimal4`, `touch ganad-core/build.rs` and rebuild"
+        ),
+    }
 }

@@ -35,6 +35,16 @@ else
   export GANAD_DOWNLOAD=1
 fi
 
+step "allocator"
+# tcmalloc serves libtorch's many small allocations faster than glibc (ganad-core/build.rs).
+if ls /usr/lib/*/libtcmalloc_minimal.so.4 /usr/lib64/libtcmalloc_minimal.so.4 >/dev/null 2>&1; then
+  echo "tcmalloc present"
+elif command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  apt-get install -y -q libtcmalloc-minimal4 || { apt-get update -q && apt-get install -y -q libtcmalloc-minimal4; }
+else
+  echo "no tcmalloc and no apt as root: ganad uses glibc's malloc (slower on small batches)"
+fi
+
 step "rust toolchain pieces"
 rustup component list --installed 2>/dev/null | grep -q '^rust-src' || rustup component add rust-src
 if cargo install --list | grep -q "^evcxr_jupyter v$GANAD_EVCXR_VERSION:"; then

@@ -7,6 +7,10 @@ use ganad_core::train::Optimizers;
 use std::time::Instant;
 use tch::{Device, Kind, Tensor};
 
+// The allocator the `ganad` binary links (see src/main.rs), so the profile is of the same process.
+#[cfg_attr(tcmalloc, link(name = "libtcmalloc_minimal.so.4", kind = "dylib", modifiers = "+verbatim"))]
+unsafe extern "C" {}
+
 fn main() -> ganad_core::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let batch: i64 = args.get(1).map_or(64, |s| s.parse().expect("BATCH"));

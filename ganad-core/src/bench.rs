@@ -75,8 +75,12 @@ pub struct StepBench {
     /// ganad forced to fp32.
     pub ganad_fp32: Timing,
     pub pytorch: Timing,
+    /// The twin again with ganad's allocator preloaded (`LD_PRELOAD`), where ganad's is not
+    /// glibc's: what of the speedup the allocator alone explains.
+    pub pytorch_same_allocator: Option<Timing>,
     /// PyTorch median / ganad median: > 1 means ganad is faster.
     pub speedup: f64,
+    pub speedup_same_allocator: Option<f64>,
     pub speedup_fp32: f64,
     /// max |Δloss| against PyTorch, fp32 path (must be ≤ [`LOSS_TOLERANCE`]).
     pub max_loss_difference_fp32: f64,
@@ -113,6 +117,8 @@ pub struct BenchReport {
     pub cpu_native_bf16: bool,
     pub precision: String,
     pub threads: i32,
+    /// The library whose `malloc` ganad's process calls ([`crate::device::allocator`]).
+    pub allocator: String,
     pub profile: String,
     pub base_width: i64,
     /// Median rate of 1024² fp32 matrix products, sampled between ganad's blocks of steps.
@@ -192,8 +198,13 @@ fn matmul_rates(kind: Kind, runs: usize) -> Vec<f64> {
     seconds.into_iter().map(|s| 2.0 * (n * n * n) as f64 / s / 1e9).collect()
 }
 
-fn python_json(python: &Path, args: &[&str]) -> Result<serde_json::Value> {
-    let out = Command::new(python).args(args).output().map_err(|e| Error::io(python, e))?;
+/// Runs `python args…` (with `preload` as `LD_PRELOAD`, if given) and parses its last line.
+fn python_json(python: &Path, preload: Option<&Path>, args: &[&str]) -> Result<serde_json::Value> {
+    let mut command = Command::new(python);
+    if let Some(lib) = preload {
+        command.env("LD_PRELOAD", lib);
+    }
+    let out = command.args(args).output().map_err(|e| Error::io(python, e))?;
     if !out.status.success() {
         return Err(Error::Config {
             field: "bench".into(),
@@ -324,8 +335,8 @@ fn step_bench(cfg: &Config, batch: i64, anomaly_batch: i64, runs: usize, blocks:
     // Same losses at the same weights, before anything trains: fp32 at 1e-4, and the precision
     // ganad trains in at its own tolerance.
     let per_block = runs.div_ceil(blocks);
-    let twin = |n: usize| python_json(&opts.python, &[&opts.reference.to_string_lossy(), &file.to_string_lossy(), &n.to_string()]);
-    let reference = twin(per_block)?;
+    let twin = |n: usize, preload: Option<&Path>| python_json(&opts.python, preload, &[&opts.reference.to_string_lossy(), &file.to_string_lossy(), &n.to_string()]);
+    let reference = twin(per_block, None)?;
     let losses_of = |c: &Config, m: &Model| m.losses(c, &normals, Some(&anomalies)).values();
     let max_loss_difference_fp32 = compare_losses(&losses_of(&fp32_cfg, &fp32), &reference["losses"], batch, Precision::Fp32)?;
     let max_loss_difference = compare_losses(&losses_of(&auto_cfg, &auto), &reference["losses"], batch, precision)?;
@@ -333,21 +344,29 @@ fn step_bench(cfg: &Config, batch: i64, anomaly_batch: i64, runs: usize, blocks:
     let (mut ganad_fp32_steps, mut ganad_fp32) = (Vec::new(), Stepper::new(&fp32_cfg, &fp32));
     let (mut ganad_steps, mut ganad) = (Vec::new(), Stepper::new(&auto_cfg, &auto));
     let mut pytorch = reference_samples(&reference, "step_s")?;
+    let preload = crate::device::allocator().filter(|lib| !lib.to_string_lossy().contains("libc.so"));
+    let mut pytorch_same_allocator = Vec::new();
     for block in 0..blocks {
         if block > 0 {
-            pytorch.extend(reference_samples(&twin(per_block)?, "step_s")?);
+            pytorch.extend(reference_samples(&twin(per_block, None)?, "step_s")?);
+        }
+        if let Some(lib) = &preload {
+            pytorch_same_allocator.extend(reference_samples(&twin(per_block, Some(lib))?, "step_s")?);
         }
         ganad_fp32_steps.extend(ganad_fp32.time(&normals, &anomalies, per_block));
         ganad_steps.extend(ganad.time(&normals, &anomalies, per_block));
         matmul.extend(matmul_rates(Kind::Float, 5));
     }
     let (pytorch, ganad, ganad_fp32) = (Timing::of(pytorch), Timing::of(ganad_steps), Timing::of(ganad_fp32_steps));
+    let pytorch_same_allocator = preload.map(|_| Timing::of(pytorch_same_allocator));
     let flops = step_flops(cfg, batch, anomaly_batch);
     Ok(StepBench {
         batch,
         anomaly_batch,
         speedup: pytorch.median_s / ganad.median_s,
         speedup_fp32: pytorch.median_s / ganad_fp32.median_s,
+        speedup_same_allocator: pytorch_same_allocator.as_ref().map(|t| t.median_s / ganad.median_s),
+        pytorch_same_allocator,
         max_loss_difference_fp32,
         max_loss_difference,
         forward_backward_gflop: flops / 1e9,
@@ -399,6 +418,7 @@ fn phase_benches(cfg: &Config, opts: &BenchOptions, dir: &Path) -> Result<(Phase
     write_inputs(&file, &model, cfg, &data.train_normal.images.narrow(0, 0, batch), &data.train_anomaly.images.narrow(0, 0, anomaly_batch))?;
     let reference = python_json(
         &opts.python,
+        None,
         &[&opts.reference.to_string_lossy(), &file.to_string_lossy(), "1", "--epoch", &format!("{steps},{val}"), "--class", &format!("{epochs},{steps},{val},{test}"), "--score", &test.to_string()],
     )?;
     let number = |key: &str| reference[key].as_f64().ok_or_else(|| Error::Metric(format!("the PyTorch reference reported no {key}")));
@@ -456,7 +476,7 @@ fn auroc_bench(n: usize, runs: usize, opts: &BenchOptions, dir: &Path) -> Result
         sp.display(),
         lp.display()
     );
-    let reference = python_json(&opts.python, &["-c", &script])?;
+    let reference = python_json(&opts.python, None, &["-c", &script])?;
     let sklearn = Timing::of(reference["times"].as_array().map(|a| a.iter().filter_map(|v| v.as_f64()).collect()).unwrap_or_default());
     let theirs = reference["auroc"].as_f64().unwrap_or(f64::NAN);
     Ok(AurocBench { n, speedup: sklearn.median_s / ganad.median_s, abs_difference: (value - theirs).abs(), ganad, sklearn })
@@ -486,6 +506,7 @@ pub fn run_bench(opts: &BenchOptions) -> Result<BenchReport> {
         cpu_native_bf16: native,
         precision: crate::device::precision(PrecisionChoice::Auto, Device::Cpu)?.name().into(),
         threads: tch::get_num_threads(),
+        allocator: crate::device::allocator_name(),
         profile: if opts.quick { "quick".into() } else { "full".into() },
         base_width: cfg.model.base_width,
         matmul_share_fp32: steps[0].ganad_gflops / matmul_gflops_fp32,
@@ -506,11 +527,12 @@ impl BenchReport {
     /// The table printed by `ganad bench`.
     pub fn table(&self) -> String {
         let mut s = format!(
-            "machine: {} ({} libtorch threads); native bf16: {}; ganad trains in {}\nmatmul 1024²: {:.0} GFLOP/s fp32{}\n",
+            "machine: {} ({} libtorch threads); native bf16: {}; ganad trains in {}; allocator {}\nmatmul 1024²: {:.0} GFLOP/s fp32{}\n",
             self.machine,
             self.threads,
             self.cpu_native_bf16,
             self.precision,
+            self.allocator,
             self.matmul_gflops_fp32,
             self.matmul_gflops_bf16.map(|g| format!(", {g:.0} GFLOP/s bf16")).unwrap_or_default()
         );
@@ -521,6 +543,11 @@ impl BenchReport {
                 b.batch, b.anomaly_batch, b.ganad.median_s * 1e3, b.ganad_fp32.median_s * 1e3, b.pytorch.median_s * 1e3, b.speedup, b.speedup_fp32,
                 b.max_loss_difference_fp32, b.max_loss_difference, b.forward_backward_gflop, b.ganad_gflops
             ));
+        }
+        for b in &self.steps {
+            if let (Some(t), Some(x)) = (&b.pytorch_same_allocator, b.speedup_same_allocator) {
+                s.push_str(&format!("  batch {:>2}: the twin with ganad's allocator preloaded {:>7.1} ms, PyTorch/ganad {:.3}x\n", b.batch, t.median_s * 1e3, x));
+            }
         }
         s.push_str(&format!("ganad at batch 64: {:.1} % of the fp32 matmul rate\n", self.matmul_share_fp32 * 100.0));
         for p in [&self.epoch, &self.class, &self.scoring] {

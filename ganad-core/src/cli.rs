@@ -276,6 +276,10 @@ fn doctor() -> Result<()> {
         if cuda_loaded { "loaded" } else { "not loaded" }
     );
     println!("threads: {} (libtorch), {} CPUs", tch::get_num_threads(), std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    match ganad_core::device::allocator_name() {
+        name if name.contains("tcmalloc") => println!("allocator: {name}"),
+        name => println!("allocator: {name} — small batches train faster with tcmalloc: `apt install libtcmalloc-minimal4`, then rebuild (`make setup`)"),
+    }
     let units = ganad_core::device::cpu_bf16_units();
     if units.is_empty() {
         println!("CPU bf16: no native units (avx512_bf16, amx_bf16) — train.precision auto trains in fp32");

@@ -71,6 +71,28 @@ pub fn keep_freed_memory() {
     });
 }
 
+/// The shared object whose `malloc` this process calls (libtorch's too): glibc's `libc.so.6`, or
+/// tcmalloc where the `ganad` binary links it (build.rs). `None` where it cannot be told.
+pub fn allocator() -> Option<std::path::PathBuf> {
+    #[cfg(target_os = "linux")]
+    {
+        let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+        // SAFETY: dladdr only reads the loader's tables; `malloc` is the address every caller in
+        // this process resolves to, and dli_fname points at a string the loader keeps.
+        let found = unsafe { libc::dladdr(libc::malloc as *const libc::c_void, &mut info) } != 0;
+        if found && !info.dli_fname.is_null() {
+            let name = unsafe { std::ffi::CStr::from_ptr(info.dli_fname) };
+            return Some(std::path::PathBuf::from(name.to_string_lossy().into_owned()));
+        }
+    }
+    None
+}
+
+/// The file name of [`allocator`]'s library, or "unknown".
+pub fn allocator_name() -> String {
+    allocator().and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).unwrap_or_else(|| "unknown".into())
+}
+
 /// The libtorch library directory this crate was built against, if known.
 pub fn libtorch_lib_dir() -> Option<String> {
     option_env!("GANAD_LIBTORCH_LIB").map(str::to_string)

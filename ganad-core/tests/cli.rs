@@ -44,6 +44,15 @@ fn data_check_counts_every_class() {
     }
 }
 
+/// Where build.rs found tcmalloc, it serves the process's `malloc`: linked before libc, not
+/// merely loaded beside it.
+#[test]
+fn doctor_names_the_allocator_the_binary_links() {
+    let out = ok(&["doctor"]);
+    let want = if cfg!(tcmalloc) { "allocator: libtcmalloc_minimal.so.4" } else { "allocator: libc.so.6" };
+    assert!(out.lines().any(|l| l.starts_with(want)), "{out}");
+}
+
 #[test]
 fn bad_input_gets_a_clear_error() {
     let empty = ganad_core::tempdir::TempDir::new("test").unwrap();
