@@ -8,7 +8,7 @@ mod cli;
 
 // gperftools' tcmalloc, where build.rs found it, serves every `malloc` in the process,
 // libtorch's included: linked by the binary's own crate, it comes before libc. libtorch
-// allocates and frees temporaries on every operation, and glibc's allocator took about a sixth
+// allocates and frees temporaries on every operation, and glibc's allocator took about an eighth
 // of a batch-1 step (examples/profile_step). Only the binary: a notebook's kernel has already
 // allocated with glibc when it loads the crate, and a process must keep one allocator.
 #[cfg_attr(tcmalloc, link(name = "libtcmalloc_minimal.so.4", kind = "dylib", modifiers = "+verbatim"))]
