@@ -194,11 +194,23 @@ pub struct AugmentConfig {
     pub flip: f64,
     /// Largest shift in pixels, per image and axis, uniform in [−shift, shift] (0 = none).
     pub shift: i64,
+    /// The labelled anomalies' largest shift, where it differs from the normals' `shift`
+    /// (`None` = the same): more variants of the few anomalies without loosening what a
+    /// normal looks like.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anomaly_shift: Option<i64>,
+}
+
+impl AugmentConfig {
+    /// The augmentation of the labelled anomalies.
+    pub fn for_anomalies(&self) -> AugmentConfig {
+        AugmentConfig { shift: self.anomaly_shift.unwrap_or(self.shift), anomaly_shift: None, ..self.clone() }
+    }
 }
 
 impl Default for AugmentConfig {
     fn default() -> Self {
-        AugmentConfig { flip: 0.0, shift: 0 }
+        AugmentConfig { flip: 0.0, shift: 0, anomaly_shift: None }
     }
 }
 
@@ -360,8 +372,10 @@ impl Config {
         if !(0.0..=1.0).contains(&a.flip) {
             return Err(Error::config("train.augment.flip", format!("{} must lie in [0, 1]", a.flip)));
         }
-        if !(0..=8).contains(&a.shift) {
-            return Err(Error::config("train.augment.shift", format!("{} must lie in 0..=8 pixels", a.shift)));
+        for (field, shift) in [("train.augment.shift", a.shift), ("train.augment.anomaly_shift", a.for_anomalies().shift)] {
+            if !(0..=8).contains(&shift) {
+                return Err(Error::config(field, format!("{shift} must lie in 0..=8 pixels")));
+            }
         }
         if !(0.0..1.0).contains(&self.train.ema_decay) {
             return Err(Error::config("train.ema_decay", format!("{} must lie in [0, 1) (0 = off)", self.train.ema_decay)));
@@ -455,5 +469,19 @@ mod tests {
         // Partial files fill the rest from defaults.
         let c: Config = serde_json::from_str(r#"{"data": {"normal_class": 6}}"#).unwrap();
         assert_eq!((c.data.normal_class, c.train.batch_size), (6, 64));
+    }
+
+    #[test]
+    fn the_anomalies_shift_by_their_own_setting_or_the_normals() {
+        let mut a = AugmentConfig { flip: 0.5, shift: 1, anomaly_shift: None };
+        assert_eq!(a.for_anomalies(), a);
+        a.anomaly_shift = Some(3);
+        assert_eq!(a.for_anomalies(), AugmentConfig { flip: 0.5, shift: 3, anomaly_shift: None });
+        let mut c = Config::default();
+        c.train.augment.anomaly_shift = Some(9);
+        assert!(c.validate().unwrap_err().to_string().contains("train.augment.anomaly_shift"));
+        // Unset, it is left out of saved configs, which stay as earlier runs wrote them.
+        let json = serde_json::to_string(&Config::default()).unwrap();
+        assert!(!json.contains("anomaly_shift"), "{json}");
     }
 }

@@ -239,7 +239,7 @@ impl<'a> Trainer<'a> {
     pub fn step(&mut self, normals: &Tensor, anomalies: Option<&Tensor>) -> Result<StepRecord> {
         let (seed, step) = (self.cfg.training_seed(), self.state.step);
         let normals = augment(normals, &self.cfg.train.augment, &mut step_rng(seed, step, 0));
-        let anomalies = anomalies.map(|a| augment(a, &self.cfg.train.augment, &mut step_rng(seed, step, 1)));
+        let anomalies = anomalies.map(|a| augment(a, &self.cfg.train.augment.for_anomalies(), &mut step_rng(seed, step, 1)));
         let parts = self.model.losses(&self.cfg, &normals, anomalies.as_ref());
         let values = parts.values();
         if let Some((name, v)) = values.first_non_finite() {
@@ -441,7 +441,7 @@ mod tests {
         cfg.train.epochs = 3;
         cfg.train.ema_decay = 0.9;
         cfg.train.schedule = Schedule::Cosine;
-        cfg.train.augment = crate::config::AugmentConfig { flip: 0.5, shift: 1 };
+        cfg.train.augment = crate::config::AugmentConfig { flip: 0.5, shift: 1, anomaly_shift: Some(2) };
         let (a, b) = (crate::tempdir::TempDir::new("test").unwrap(), crate::tempdir::TempDir::new("test").unwrap());
         let mut straight = Trainer::new(Method::Gan, &cfg, &data, a.path()).unwrap();
         let mut first = Trainer::new(Method::Gan, &cfg, &data, b.path()).unwrap();

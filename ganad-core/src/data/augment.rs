@@ -52,12 +52,12 @@ mod tests {
     #[test]
     fn flips_and_shifts_are_seeded_per_step_and_keep_the_background() {
         let x = Tensor::arange(2 * 16, (Kind::Float, Device::Cpu)).view([2, 1, 4, 4]) / 32.0;
-        let flip = AugmentConfig { flip: 1.0, shift: 0 };
+        let flip = AugmentConfig { flip: 1.0, shift: 0, anomaly_shift: None };
         assert_eq!(augment(&x, &flip, &mut step_rng(0, 0, 0)), x.flip([3]));
-        let none = AugmentConfig { flip: 0.0, shift: 0 };
+        let none = AugmentConfig { flip: 0.0, shift: 0, anomaly_shift: None };
         assert_eq!(augment(&x, &none, &mut step_rng(0, 0, 0)), x);
 
-        let shift = AugmentConfig { flip: 0.5, shift: 1 };
+        let shift = AugmentConfig { flip: 0.5, shift: 1, anomaly_shift: None };
         let a = augment(&x, &shift, &mut step_rng(3, 7, 0));
         assert_eq!(a, augment(&x, &shift, &mut step_rng(3, 7, 0)), "same seed and step, same draw");
         let differs = (0..20).any(|step| augment(&x, &shift, &mut step_rng(3, step, 0)) != a);
