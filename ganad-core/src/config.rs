@@ -365,6 +365,9 @@ impl Config {
         if score.components() == 1 && score.anomaly_head > 0.0 && !(self.loss.classification > 0.0 && self.uses_anomalies()) {
             return Err(Error::config("eval.score", "the encoder head is the only score component, but no head is trained (it needs loss.classification > 0 and anomaly_ratio > 0)"));
         }
+        if score.components() == 1 && score.discriminator_head > 0.0 && !self.trains_discriminator_head() {
+            return Err(Error::config("eval.score", "D_N's anomaly head is the only score component, but it is not trained (it needs loss.discriminator_classification > 0 and anomaly_ratio > 0)"));
+        }
         if !(self.model.head_lr_scale.is_finite() && self.model.head_lr_scale > 0.0) {
             return Err(Error::config("model.head_lr_scale", format!("{} must be > 0", self.model.head_lr_scale)));
         }
@@ -430,7 +433,13 @@ impl Config {
     /// Whether labelled anomalies take part: they exist and a term uses them.
     pub fn uses_anomalies(&self) -> bool {
         let w = &self.loss;
-        self.data.anomaly_ratio > 0.0 && (w.abc > 0.0 || w.anomaly_adversarial > 0.0 || w.anomaly_discriminator > 0.0 || w.classification > 0.0)
+        self.data.anomaly_ratio > 0.0
+            && (w.abc > 0.0 || w.anomaly_adversarial > 0.0 || w.anomaly_discriminator > 0.0 || w.classification > 0.0 || w.discriminator_classification > 0.0)
+    }
+
+    /// Whether D_N gets an anomaly head: its term has weight and labelled anomalies exist.
+    pub fn trains_discriminator_head(&self) -> bool {
+        self.data.anomaly_ratio > 0.0 && self.loss.discriminator_classification > 0.0
     }
 
     /// Whether D_A exists: labelled anomalies exist and one of its two terms has weight.

@@ -26,6 +26,7 @@ fn no_losses() -> LossWeights {
         classification: 0.0,
         normal_discriminator: 0.0,
         anomaly_discriminator: 0.0,
+        discriminator_classification: 0.0,
     }
 }
 

@@ -39,10 +39,10 @@ impl Gan {
         let generator_vs = nn::VarStore::new(device);
         let generator = Generator::new(&generator_vs.root(), &cfg.model, head, precision);
         let normal_vs = nn::VarStore::new(device);
-        let normal_discriminator = Discriminator::new(&normal_vs.root(), cfg.model.discriminator_width, precision);
+        let normal_discriminator = Discriminator::new(&normal_vs.root(), cfg.model.discriminator_width, precision, cfg.trains_discriminator_head());
         let anomaly = cfg.uses_anomaly_discriminator().then(|| {
             let vs = nn::VarStore::new(device);
-            let d = Discriminator::new(&vs.root(), cfg.model.discriminator_width, precision);
+            let d = Discriminator::new(&vs.root(), cfg.model.discriminator_width, precision, false);
             (vs, d)
         });
         let ema = (cfg.train.ema_decay > 0.0).then(|| {
@@ -140,6 +140,13 @@ impl Gan {
             }
         }
         let Some(x_a) = anomalies else { return parts };
+        if w.discriminator_classification > 0.0 && d_n.has_anomaly_head() {
+            // D_N's anomaly head learns as the classifier baseline does, from one batch of both;
+            // unlike the generator's head, that pass moves BatchNorm's running statistics too.
+            let b = normals.size()[0];
+            let logits = d_n.anomaly_logit(&Tensor::cat(&[normals, x_a], 0), true).expect("has the head");
+            parts.discriminator_classification = Some(losses::classification(&logits.narrow(0, 0, b), &logits.narrow(0, b, x_a.size()[0])));
+        }
         if w.classification > 0.0 && g.has_head() {
             // The head learns from one batch of both, as a plain classifier does: with a pass of
             // its own, BatchNorm would normalise the anomalies by their own statistics and hide

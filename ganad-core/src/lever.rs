@@ -23,10 +23,15 @@ pub enum Lever {
     NormalStatistics,
     /// The learning rate decays along a cosine to 0 by the last step.
     CosineSchedule,
+    /// An anomaly head on D_N, trained by its own classification term (λ 1, beside D_N's
+    /// adversarial term at 1) on the labelled anomalies, whose logit joins the score with
+    /// weight 2, as the encoder head's does.
+    DiscriminatorHead,
 }
 
 impl Lever {
-    pub const ALL: [Lever; 6] = [Lever::Flip, Lever::AnomalyHead, Lever::NearestNormals, Lever::Ema, Lever::NormalStatistics, Lever::CosineSchedule];
+    pub const ALL: [Lever; 7] =
+        [Lever::Flip, Lever::AnomalyHead, Lever::NearestNormals, Lever::Ema, Lever::NormalStatistics, Lever::CosineSchedule, Lever::DiscriminatorHead];
 
     /// The levers of the `ganad` recipe: those that measured better than the paper's recipe
     /// without them (results/ablation).
@@ -40,6 +45,7 @@ impl Lever {
             Lever::Ema => "ema",
             Lever::NormalStatistics => "normal_statistics",
             Lever::CosineSchedule => "cosine_schedule",
+            Lever::DiscriminatorHead => "discriminator_head",
         }
     }
 
@@ -55,6 +61,10 @@ impl Lever {
             Lever::Ema => cfg.train.ema_decay = 0.99,
             Lever::NormalStatistics => cfg.train.normal_statistics = true,
             Lever::CosineSchedule => cfg.train.schedule = Schedule::Cosine,
+            Lever::DiscriminatorHead => {
+                cfg.loss.discriminator_classification = 1.0;
+                cfg.eval.score.discriminator_head = 2.0;
+            }
         }
     }
 }

@@ -3,8 +3,9 @@
 //! Generator: (1) reconstruction, (2) patch, (3) latent, (4) normal adversarial, (5) ABC,
 //! (6) anomaly adversarial. Discriminators: (7) normal, (8) anomaly. Discriminator outputs are
 //! logits; every BCE is the with-logits form, averaged over the image head and the patch map.
-//! One term is ours, not the paper's: (c) classification, a BCE that teaches a head on the
-//! generator's encoder (or the classifier baseline) to tell labelled anomalies from normals.
+//! Two terms are ours, not the paper's: (c) classification, a BCE that teaches a head on the
+//! generator's encoder (or the classifier baseline) to tell labelled anomalies from normals, and
+//! (d) the same BCE for a head on D_N.
 //! ℓ1 is the mean absolute error. Shapes: images `[B, 1, 32, 32]`.
 
 use crate::error::{Error, Result};
@@ -35,6 +36,9 @@ pub struct LossWeights {
     pub normal_discriminator: f64,
     /// λ8 on D_A's loss.
     pub anomaly_discriminator: f64,
+    /// λd · the classification BCE for an anomaly head on D_N, added to D_N's loss: not in the
+    /// paper (0 there); D_N's trunk is the classifier baseline's network.
+    pub discriminator_classification: f64,
 }
 
 impl Default for LossWeights {
@@ -51,6 +55,7 @@ impl Default for LossWeights {
             classification: 0.0,
             normal_discriminator: 1.0,
             anomaly_discriminator: 0.5,
+            discriminator_classification: 0.0,
         }
     }
 }
@@ -69,6 +74,7 @@ impl LossWeights {
             &mut self.classification,
             &mut self.normal_discriminator,
             &mut self.anomaly_discriminator,
+            &mut self.discriminator_classification,
         ]
     }
 
@@ -110,10 +116,10 @@ impl LossWeights {
     }
 }
 
-/// How many terms: the paper's eight and our classification term.
-pub const TERMS: usize = 9;
+/// How many terms: the paper's eight and our two classification terms.
+pub const TERMS: usize = 10;
 
-/// The terms that train the generator (or the classifier baseline): all but the last two.
+/// The terms that train the generator (or the classifier baseline): the first seven.
 pub const GENERATOR_TERMS: usize = 7;
 
 /// Every loss term, each present only when computed.
@@ -129,6 +135,8 @@ pub struct LossParts<T> {
     pub classification: Option<T>,
     pub normal_discriminator: Option<T>,
     pub anomaly_discriminator: Option<T>,
+    #[serde(default)]
+    pub discriminator_classification: Option<T>,
 }
 
 impl<T> LossParts<T> {
@@ -142,6 +150,7 @@ impl<T> LossParts<T> {
         "classification",
         "normal_discriminator",
         "anomaly_discriminator",
+        "discriminator_classification",
     ];
 
     /// The terms in [`Self::NAMES`] order.
@@ -156,13 +165,25 @@ impl<T> LossParts<T> {
             self.classification.as_ref(),
             self.normal_discriminator.as_ref(),
             self.anomaly_discriminator.as_ref(),
+            self.discriminator_classification.as_ref(),
         ]
     }
 
     /// The inverse of [`Self::terms`] (owned).
     pub fn from_terms(t: [Option<T>; TERMS]) -> Self {
-        let [reconstruction, patch, latent, normal_adversarial, abc, anomaly_adversarial, classification, normal_discriminator, anomaly_discriminator] = t;
-        LossParts { reconstruction, patch, latent, normal_adversarial, abc, anomaly_adversarial, classification, normal_discriminator, anomaly_discriminator }
+        let [reconstruction, patch, latent, normal_adversarial, abc, anomaly_adversarial, classification, normal_discriminator, anomaly_discriminator, discriminator_classification] = t;
+        LossParts {
+            reconstruction,
+            patch,
+            latent,
+            normal_adversarial,
+            abc,
+            anomaly_adversarial,
+            classification,
+            normal_discriminator,
+            anomaly_discriminator,
+            discriminator_classification,
+        }
     }
 
     /// Each term mapped through `f`.

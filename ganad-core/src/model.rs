@@ -85,8 +85,13 @@ impl Model {
                 if let Some(total) = parts.generator_total(w) {
                     v.push((GENERATOR, total));
                 }
-                if let Some(loss) = &parts.normal_discriminator {
-                    v.push((NORMAL_DISCRIMINATOR, loss * w.normal_discriminator));
+                // D_N's objective: its adversarial term and, where it has one, its anomaly head's.
+                let normal = [(&parts.normal_discriminator, w.normal_discriminator), (&parts.discriminator_classification, w.discriminator_classification)]
+                    .into_iter()
+                    .filter_map(|(t, l)| t.as_ref().map(|t| t * l))
+                    .reduce(|a, b| a + b);
+                if let Some(loss) = normal {
+                    v.push((NORMAL_DISCRIMINATOR, loss));
                 }
                 if let Some(loss) = &parts.anomaly_discriminator {
                     v.push((ANOMALY_DISCRIMINATOR, loss * w.anomaly_discriminator));
@@ -101,7 +106,13 @@ impl Model {
     /// (standardised on `train_normals`: training data only).
     pub fn scorer<'a>(&'a self, cfg: &Config, train_normals: &crate::data::ImageSet) -> Box<dyn Scorer + 'a> {
         match self {
-            Model::Gan(gan) => Box::new(FusedScorer::new(gan.scoring_generator(), &cfg.eval.score, train_normals, cfg.train.eval_batch_size)),
+            Model::Gan(gan) => Box::new(FusedScorer::new(
+                gan.scoring_generator(),
+                Some(&gan.normal_discriminator),
+                &cfg.eval.score,
+                train_normals,
+                cfg.train.eval_batch_size,
+            )),
             Model::Classifier { net, .. } => Box::new(ClassifierScorer { net }),
         }
     }

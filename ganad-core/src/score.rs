@@ -2,12 +2,12 @@
 //! against the [`Scorer`] trait, which the GAN, the baselines and the random scorer share.
 //!
 //! The GAN's score fuses the evidence its networks hold (see [`ScoreConfig`]): the paper's
-//! reconstruction error, the encoder head's anomaly logit, and the distance to the nearest
-//! training normals in the bottleneck. Each component is standardised on the *training* normals
+//! reconstruction error, the encoder head's anomaly logit, the distance to the nearest
+//! training normals in the bottleneck, and D_N's anomaly logit. Each component is standardised on the *training* normals
 //! only, so no label of the validation or test split shapes the score.
 
 use crate::data::ImageSet;
-use crate::nets::{Classifier, Encoding, Generator};
+use crate::nets::{Classifier, Discriminator, Encoding, Generator};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -25,7 +25,7 @@ pub trait Scorer {
     }
 }
 
-const COMPONENTS: [&str; 3] = ["reconstruction", "anomaly_head", "nearest_normals"];
+const COMPONENTS: [&str; 4] = ["reconstruction", "anomaly_head", "nearest_normals", "discriminator_head"];
 
 /// How the GAN's score weighs each kind of evidence (0 = unused). With one component the score
 /// is that component as it is (the paper's recipe: mean ℓ1 alone); with several, each is
@@ -42,6 +42,9 @@ pub struct ScoreConfig {
     pub nearest_normals: f64,
     /// k of the nearest-normal distance.
     pub neighbours: usize,
+    /// D_N's anomaly logit (ignored where D_N has no head: `loss.discriminator_classification`
+    /// = 0 or no labelled anomalies).
+    pub discriminator_head: f64,
     /// Each image is also scored mirrored, and every component averaged over the two views
     /// (the nearest-normal term compares the two views' mean bottleneck). The networks train
     /// on flips, so the mirror is a second look at the same garment. Uses no label.
@@ -51,13 +54,13 @@ pub struct ScoreConfig {
 impl Default for ScoreConfig {
     /// The paper's score: reconstruction error alone.
     fn default() -> Self {
-        ScoreConfig { reconstruction: 1.0, anomaly_head: 0.0, nearest_normals: 0.0, neighbours: 5, flip_average: false }
+        ScoreConfig { reconstruction: 1.0, anomaly_head: 0.0, nearest_normals: 0.0, neighbours: 5, discriminator_head: 0.0, flip_average: false }
     }
 }
 
 impl ScoreConfig {
-    fn weights(&self) -> [f64; 3] {
-        [self.reconstruction, self.anomaly_head, self.nearest_normals]
+    fn weights(&self) -> [f64; 4] {
+        [self.reconstruction, self.anomaly_head, self.nearest_normals, self.discriminator_head]
     }
 
     /// How many components take part.
@@ -66,7 +69,7 @@ impl ScoreConfig {
     }
 
     pub fn validate(&self) -> crate::Result<()> {
-        for (name, w) in ["reconstruction", "anomaly_head", "nearest_normals"].iter().zip(self.weights()) {
+        for (name, w) in COMPONENTS.iter().zip(self.weights()) {
             if !(w.is_finite() && w >= 0.0) {
                 return Err(crate::Error::config(&format!("eval.score.{name}"), format!("{w} must be finite and ≥ 0")));
             }
@@ -104,30 +107,37 @@ impl Scorer for ReconstructionScorer<'_> {
 /// The GAN's fused score (see [`ScoreConfig`]).
 pub struct FusedScorer<'a> {
     generator: &'a Generator,
+    /// D_N, for its anomaly logit.
+    discriminator: Option<&'a Discriminator>,
     config: ScoreConfig,
     /// L2-normalised bottlenecks of the training normals `[N, F]`, for the nearest-normal term.
     bank: Option<Tensor>,
     /// (mean, sd) of each component over the training normals, in [`ScoreConfig::weights`] order.
-    standard: [(f64, f64); 3],
+    standard: [(f64, f64); 4],
 }
 
 impl<'a> FusedScorer<'a> {
     /// Computes the bank and the standardisation from `train_normals` (eval mode, no_grad).
-    pub fn new(generator: &'a Generator, config: &ScoreConfig, train_normals: &ImageSet, batch_size: usize) -> Self {
+    /// `discriminator`: D_N, whose anomaly logit joins where it has the head.
+    pub fn new(generator: &'a Generator, discriminator: Option<&'a Discriminator>, config: &ScoreConfig, train_normals: &ImageSet, batch_size: usize) -> Self {
         let _guard = tch::no_grad_guard();
         let mut config = config.clone();
         if !generator.has_head() {
             config.anomaly_head = 0.0;
         }
-        let mut scorer = FusedScorer { generator, config, bank: None, standard: [(0.0, 1.0); 3] };
+        let discriminator = discriminator.filter(|d| d.has_anomaly_head());
+        if discriminator.is_none() {
+            config.discriminator_head = 0.0;
+        }
+        let mut scorer = FusedScorer { generator, discriminator, config, bank: None, standard: [(0.0, 1.0); 4] };
         if scorer.config.nearest_normals > 0.0 {
             let features: Vec<Tensor> = train_normals.chunks(batch_size).map(|x| scorer.views(&x).features).collect();
             scorer.bank = Some(Tensor::cat(&features, 0));
         }
         if scorer.config.components() > 1 {
             // The training normals' own nearest-normal term leaves each image out of its neighbours.
-            let parts: Vec<[Tensor; 3]> = train_normals.chunks(batch_size).map(|x| scorer.evidence(&x, true)).collect();
-            for c in 0..3 {
+            let parts: Vec<[Tensor; 4]> = train_normals.chunks(batch_size).map(|x| scorer.evidence(&x, true)).collect();
+            for c in 0..COMPONENTS.len() {
                 let all = Tensor::cat(&parts.iter().map(|p| p[c].shallow_clone()).collect::<Vec<_>>(), 0).to_kind(Kind::Double);
                 let sd = all.std(true).double_value(&[]);
                 scorer.standard[c] = (all.mean(Kind::Double).double_value(&[]), if sd > 0.0 { sd } else { 1.0 });
@@ -141,7 +151,7 @@ impl<'a> FusedScorer<'a> {
     fn views(&self, images: &Tensor) -> Views {
         let views = if self.config.flip_average { vec![images.shallow_clone(), images.flip([3])] } else { vec![images.shallow_clone()] };
         let n = views.len() as f64;
-        let (mut error, mut logit, mut features) = (None::<Tensor>, None::<Tensor>, None::<Tensor>);
+        let (mut error, mut logit, mut features, mut judged) = (None::<Tensor>, None::<Tensor>, None::<Tensor>, None::<Tensor>);
         let add = |sum: Option<Tensor>, t: Tensor| Some(sum.map_or_else(|| t.shallow_clone(), |s| s + &t));
         for view in &views {
             let enc = self.generator.encode(view, false);
@@ -156,18 +166,22 @@ impl<'a> FusedScorer<'a> {
             if self.config.nearest_normals > 0.0 {
                 features = add(features, normalised_features(&enc));
             }
+            if let Some(l) = self.discriminator.filter(|_| self.config.discriminator_head > 0.0).and_then(|d| d.anomaly_logit(view, false)) {
+                judged = add(judged, l);
+            }
         }
         Views {
             error: error.map(|e| e / n),
             logit: logit.map(|l| l / n),
+            discriminator_logit: judged.map(|l| l / n),
             // The sum of unit vectors, made unit again: a direction both views agree on.
             features: features.map_or_else(|| Tensor::zeros([0], (Kind::Float, images.device())), |f| if views.len() > 1 { unit_rows(&f) } else { f }),
         }
     }
 
-    /// The three components for `images` (zeros where unused). `leave_one_out`: the images are
+    /// The four components for `images` (zeros where unused). `leave_one_out`: the images are
     /// the bank itself, so each skips its own entry.
-    fn evidence(&self, images: &Tensor, leave_one_out: bool) -> [Tensor; 3] {
+    fn evidence(&self, images: &Tensor, leave_one_out: bool) -> [Tensor; 4] {
         let n = images.size()[0];
         let zeros = || Tensor::zeros([n], (Kind::Float, images.device()));
         let views = self.views(images);
@@ -178,6 +192,7 @@ impl<'a> FusedScorer<'a> {
             None => zeros(),
         };
         let head = views.logit.unwrap_or_else(zeros);
+        let judged = views.discriminator_logit.unwrap_or_else(zeros);
         let nearest = match &self.bank {
             Some(bank) => {
                 let k = self.config.neighbours as i64 + leave_one_out as i64;
@@ -188,20 +203,22 @@ impl<'a> FusedScorer<'a> {
             }
             None => zeros(),
         };
-        [reconstruction, head, nearest]
+        [reconstruction, head, nearest, judged]
     }
 
-    /// (mean, sd) over the training normals of reconstruction, head and nearest-normal terms.
-    pub fn standardisation(&self) -> [(f64, f64); 3] {
+    /// (mean, sd) over the training normals of each component, in [`COMPONENTS`] order.
+    pub fn standardisation(&self) -> [(f64, f64); 4] {
         self.standard
     }
 }
 
-/// [`FusedScorer::views`]'s output: raw reconstruction error `[B]`, head logit `[B]`, and the
-/// unit-length bottleneck `[B, F]` (empty when the nearest-normal term is unused).
+/// [`FusedScorer::views`]'s output: raw reconstruction error `[B]`, head logit `[B]`, D_N's
+/// anomaly logit `[B]`, and the unit-length bottleneck `[B, F]` (empty when the nearest-normal
+/// term is unused).
 struct Views {
     error: Option<Tensor>,
     logit: Option<Tensor>,
+    discriminator_logit: Option<Tensor>,
     features: Tensor,
 }
 
@@ -221,8 +238,10 @@ impl Scorer for FusedScorer<'_> {
             "mean_l1"
         } else if self.config.anomaly_head > 0.0 {
             "anomaly_head"
-        } else {
+        } else if self.config.nearest_normals > 0.0 {
             "nearest_normals"
+        } else {
+            "discriminator_head"
         }
     }
 
@@ -335,29 +354,45 @@ mod tests {
         Generator::new(&vs.root(), &cfg, true, crate::nets::Precision::Fp32)
     }
 
+    /// A discriminator four channels wide, with or without the anomaly head.
+    fn tiny_discriminator(vs: &nn::VarStore, head: bool) -> Discriminator {
+        Discriminator::new(&(vs.root() / if head { "d_head" } else { "d" }), 4, crate::nets::Precision::Fp32, head)
+    }
+
     #[test]
     fn one_component_is_the_raw_evidence_and_fusion_is_standardised() {
         let vs = nn::VarStore::new(Device::Cpu);
         let g = tiny_generator(&vs);
         let (train, test) = (set(40, 1), set(7, 2));
-        let paper = FusedScorer::new(&g, &ScoreConfig::default(), &train, 16);
+        let paper = FusedScorer::new(&g, None, &ScoreConfig::default(), &train, 16);
         let reference = ReconstructionScorer { generator: &g };
         assert_eq!(score_set(&paper, &test, 3), score_set(&reference, &test, 3));
         assert_eq!(paper.name(), "mean_l1");
 
         // Standardised on the training normals, two components sum to mean 0 there.
-        let two = ScoreConfig { reconstruction: 1.0, anomaly_head: 2.0, nearest_normals: 0.0, neighbours: 3, flip_average: false };
-        let fused = FusedScorer::new(&g, &two, &train, 16);
+        let two = ScoreConfig { reconstruction: 1.0, anomaly_head: 2.0, nearest_normals: 0.0, neighbours: 3, discriminator_head: 0.0, flip_average: false };
+        let fused = FusedScorer::new(&g, None, &two, &train, 16);
         let on_train = score_set(&fused, &train, 16);
         let mean = on_train.iter().map(|&v| v as f64).sum::<f64>() / on_train.len() as f64;
         assert!(mean.abs() < 1e-4, "{mean}");
         assert_eq!(fused.name(), "fused");
         // The nearest-normal term: an image of the bank is at distance −1 from itself, so
         // scoring a training image (not left out) is lower than its left-one-out standard.
-        let all = ScoreConfig { reconstruction: 1.0, anomaly_head: 1.0, nearest_normals: 1.0, neighbours: 1, flip_average: false };
-        let fused = FusedScorer::new(&g, &all, &train, 16);
-        let [_, _, (nn_mean, nn_sd)] = fused.standardisation();
+        let all = ScoreConfig { reconstruction: 1.0, anomaly_head: 1.0, nearest_normals: 1.0, neighbours: 1, discriminator_head: 1.0, flip_average: false };
+        let d = tiny_discriminator(&vs, true);
+        let fused = FusedScorer::new(&g, Some(&d), &all, &train, 16);
+        let [_, _, (nn_mean, nn_sd), (_, d_sd)] = fused.standardisation();
         assert!(nn_sd > 0.0 && nn_mean > -1.0, "{nn_mean} {nn_sd}");
+        assert!(d_sd > 0.0 && d_sd != 1.0, "D_N's logit is standardised too: {d_sd}");
+        assert_eq!(fused.score_parts(&test.images).1.len(), 4);
+        // A D_N without the head drops its weight, as a G without a head drops the head's.
+        let headless = tiny_discriminator(&vs, false);
+        let three = FusedScorer::new(&g, Some(&headless), &all, &train, 16);
+        assert_eq!(three.score_parts(&test.images).1.iter().map(|(n, _)| *n).collect::<Vec<_>>(), ["reconstruction", "anomaly_head", "nearest_normals"]);
+        let only_d = ScoreConfig { discriminator_head: 1.0, reconstruction: 0.0, ..ScoreConfig::default() };
+        let judged = FusedScorer::new(&g, Some(&d), &only_d, &train, 16);
+        assert_eq!(judged.name(), "discriminator_head");
+        assert_eq!(score_set(&judged, &test, 4), Vec::<f32>::try_from(d.anomaly_logit(&test.images, false).unwrap()).unwrap());
         let own = fused.evidence(&train.images.narrow(0, 0, 1), false)[2].double_value(&[0]);
         assert!((own + 1.0).abs() < 1e-5, "{own}");
         assert!(ScoreConfig { reconstruction: 0.0, ..ScoreConfig::default() }.validate().is_err());
@@ -369,13 +404,14 @@ mod tests {
         let g = tiny_generator(&vs);
         let (train, test) = (set(40, 3), set(6, 4));
         let mirrored = ImageSet { images: test.images.flip([3]), classes: test.classes.clone(), labels: test.labels.clone(), indices: test.indices.clone() };
-        let all = ScoreConfig { reconstruction: 1.0, anomaly_head: 1.0, nearest_normals: 1.0, neighbours: 1, flip_average: true };
-        let averaged = FusedScorer::new(&g, &all, &train, 16);
+        let all = ScoreConfig { reconstruction: 1.0, anomaly_head: 1.0, nearest_normals: 1.0, neighbours: 1, discriminator_head: 1.0, flip_average: true };
+        let d = tiny_discriminator(&vs, true);
+        let averaged = FusedScorer::new(&g, Some(&d), &all, &train, 16);
         let (a, b) = (score_set(&averaged, &test, 4), score_set(&averaged, &mirrored, 4));
         for (x, y) in a.iter().zip(&b) {
             assert!((x - y).abs() < 1e-4, "{x} vs its mirror {y}");
         }
-        let one_view = FusedScorer::new(&g, &ScoreConfig { flip_average: false, ..all }, &train, 16);
+        let one_view = FusedScorer::new(&g, Some(&d), &ScoreConfig { flip_average: false, ..all }, &train, 16);
         let c = score_set(&one_view, &test, 4);
         assert!(a.iter().zip(&c).any(|(x, y)| (x - y).abs() > 1e-3), "{a:?} {c:?}");
         // Each training normal still leaves itself out of its neighbours: its own averaged

@@ -365,13 +365,19 @@ mod tests {
     }
 
     #[test]
-    fn a_step_computes_all_eight_terms_and_skips_zero_weights() {
+    fn a_step_computes_every_term_and_skips_zero_weights() {
         let (mut cfg, data) = tiny_setup();
+        assert_eq!(cfg.recipe, crate::config::Recipe::Ganad, "the default recipe trains every term but D_N's head's");
+        crate::lever::Lever::DiscriminatorHead.apply(&mut cfg);
         let dir = crate::tempdir::TempDir::new("test").unwrap();
         let mut t = Trainer::new(Method::Gan, &cfg, &data, dir.path()).unwrap();
+        let head_before = t.model.gan().unwrap().normal_vs.variables()["anomaly_head.weight"].copy();
         let record = t.step(&data.train_normal.batch(&[0, 1, 2, 3]), Some(&data.train_anomaly.batch(&[0, 1]))).unwrap();
         assert!(record.losses.terms().iter().all(|v| v.is_some_and(|v| v.is_finite())), "{:?}", record.losses);
-        assert_eq!(cfg.recipe, crate::config::Recipe::Ganad, "the default recipe trains every term, classification included");
+        // D_N's objective carries its head's term: the head learns.
+        assert_ne!(t.model.gan().unwrap().normal_vs.variables()["anomaly_head.weight"], head_before);
+        cfg.loss.discriminator_classification = 0.0;
+        assert!(!Trainer::new(Method::Gan, &cfg, &data, dir.path()).unwrap().model.gan().unwrap().normal_discriminator.has_anomaly_head());
 
         cfg.loss.latent = 0.0;
         cfg.loss.anomaly_adversarial = 0.0;

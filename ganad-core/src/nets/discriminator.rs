@@ -1,6 +1,8 @@
 //! The PatchGAN-style discriminator, used twice: D_N judges normal images, D_A anomalies.
 //! It has two heads over a shared trunk: one real/fake logit for the whole image and a
-//! map of per-patch logits (Kim et al. use both in their adversarial losses).
+//! map of per-patch logits (Kim et al. use both in their adversarial losses). D_N may have a
+//! third, ours: an anomaly logit, trained on the labelled anomalies against the normals (the
+//! trunk and a linear head are the classifier baseline's network, inside the GAN).
 
 use super::layers::{batch_norm, conv, down, leaky_relu, Conv, Init, Precision};
 use tch::{nn, Kind, Tensor};
@@ -25,10 +27,13 @@ pub struct Discriminator {
     same4_bn: nn::BatchNorm,
     patch_head: Conv,
     image_head: Conv,
+    anomaly_head: Option<Conv>,
 }
 
 impl Discriminator {
-    pub fn new(p: &nn::Path, w: i64, precision: Precision) -> Self {
+    /// `anomaly_head`: whether it also has the anomaly logit (D_N with
+    /// `loss.discriminator_classification` > 0).
+    pub fn new(p: &nn::Path, w: i64, precision: Precision, anomaly_head: bool) -> Self {
         let down = |p: nn::Path, c_in, c_out| down(p, c_in, c_out, Init::Dcgan, precision);
         let conv = |p: nn::Path, c_in, c_out, k, s, pad| conv(p, c_in, c_out, k, s, pad, precision);
         let batch_norm = |p: nn::Path, c| batch_norm(p, c, Init::Dcgan);
@@ -42,15 +47,30 @@ impl Discriminator {
             same4_bn: batch_norm(p / "same4_bn", 8 * w),
             patch_head: conv(p / "patch_head", 8 * w, 1, 3, 1, 1),
             image_head: conv(p / "image_head", 8 * w, 1, 4, 1, 0),
+            anomaly_head: anomaly_head.then(|| conv(p / "anomaly_head", 8 * w, 1, 4, 1, 0)),
         }
+    }
+
+    /// `x [B, 1, 32, 32]` → the shared features `[B, 8w, 4, 4]`.
+    fn trunk(&self, x: &Tensor, train: bool) -> Tensor {
+        let h = leaky_relu(&x.apply(&self.down1)); // [B, w, 16, 16]
+        let h = leaky_relu(&h.apply(&self.down2).apply_t(&self.down2_bn, train)); // [B, 2w, 8, 8]
+        let h = leaky_relu(&h.apply(&self.down3).apply_t(&self.down3_bn, train)); // [B, 4w, 4, 4]
+        leaky_relu(&h.apply(&self.same4).apply_t(&self.same4_bn, train))
+    }
+
+    pub fn has_anomaly_head(&self) -> bool {
+        self.anomaly_head.is_some()
+    }
+
+    /// The anomaly logit `[B]` (higher = more anomalous), where this discriminator has the head.
+    pub fn anomaly_logit(&self, x: &Tensor, train: bool) -> Option<Tensor> {
+        self.anomaly_head.as_ref().map(|head| self.trunk(x, train).apply(head).flatten(1, -1).squeeze_dim(1).to_kind(Kind::Float))
     }
 
     /// `x`: `[B, 1, 32, 32]`.
     pub fn forward(&self, x: &Tensor, train: bool) -> DiscriminatorOutput {
-        let h = leaky_relu(&x.apply(&self.down1)); // [B, w, 16, 16]
-        let h = leaky_relu(&h.apply(&self.down2).apply_t(&self.down2_bn, train)); // [B, 2w, 8, 8]
-        let h = leaky_relu(&h.apply(&self.down3).apply_t(&self.down3_bn, train)); // [B, 4w, 4, 4]
-        let h = leaky_relu(&h.apply(&self.same4).apply_t(&self.same4_bn, train)); // [B, 8w, 4, 4]
+        let h = self.trunk(x, train);
         let patches = h.apply(&self.patch_head).to_kind(Kind::Float);
         let image = h.apply(&self.image_head).flatten(1, -1).squeeze_dim(1).to_kind(Kind::Float);
         DiscriminatorOutput { image, patches }
@@ -65,9 +85,13 @@ mod tests {
     #[test]
     fn both_heads_have_their_shapes() {
         let vs = nn::VarStore::new(Device::Cpu);
-        let d = Discriminator::new(&vs.root(), 8, Precision::Fp32);
-        let out = d.forward(&Tensor::rand([5, 1, 32, 32], (Kind::Float, Device::Cpu)), true);
+        let d = Discriminator::new(&vs.root(), 8, Precision::Fp32, false);
+        let x = Tensor::rand([5, 1, 32, 32], (Kind::Float, Device::Cpu));
+        let out = d.forward(&x, true);
         assert_eq!(out.image.size(), vec![5]);
         assert_eq!(out.patches.size(), vec![5, 1, 4, 4]);
+        assert!(d.anomaly_logit(&x, false).is_none());
+        let with_head = Discriminator::new(&(vs.root() / "with_head"), 8, Precision::Fp32, true);
+        assert_eq!(with_head.anomaly_logit(&x, false).unwrap().size(), vec![5]);
     }
 }
