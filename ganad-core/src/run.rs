@@ -264,7 +264,9 @@ pub mod files {
             Ok((0..values.len()).map(|i| values.get(i)).collect())
         };
         let (epoch, step, wall, total) = (u32s("epoch")?, u32s("step")?, f64s("wall_s")?, f64s("generator_total")?);
-        let terms: Vec<Vec<Option<f64>>> = LossParts::<f64>::NAMES.iter().map(|n| f64s(n)).collect::<Result<_>>()?;
+        // A term newer than the file (written before it existed) was not computed: null.
+        let terms: Vec<Vec<Option<f64>>> =
+            LossParts::<f64>::NAMES.iter().map(|n| if df.column(n).is_ok() { f64s(n) } else { Ok(vec![None; df.height()]) }).collect::<Result<_>>()?;
         (0..df.height())
             .map(|i| {
                 let t = |k: usize| terms[k][i];
@@ -303,6 +305,11 @@ mod tests {
         files::write_history(&dir.path().join("h.parquet"), &history).unwrap();
         let back = files::read_history(&dir.path().join("h.parquet")).unwrap();
         assert_eq!(back, history, "terms not computed stay absent");
+        // A history written before a term existed (the committed sweep's, before D_N's head)
+        // reads with that term absent.
+        let old = Path::new(env!("CARGO_MANIFEST_DIR")).join("../results/sweep-ratio0.01/class0-seed0-gan/history.parquet");
+        let steps = files::read_history(&old).unwrap();
+        assert!(!steps.is_empty() && steps.iter().all(|s| s.losses.discriminator_classification.is_none() && s.losses.classification.is_some()));
 
         let err = files::read_scores(&dir.path().join("missing.parquet")).unwrap_err().to_string();
         assert!(err.contains("missing.parquet"), "{err}");
