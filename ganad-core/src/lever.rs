@@ -11,8 +11,8 @@ pub enum Lever {
     /// Horizontal flips (p 0.5) of the normals and the labelled anomalies.
     Flip,
     /// An anomaly head on the encoder, trained by the classification term (λ 5) on the labelled
-    /// anomalies, whose logit joins the score with weight 2: of the three pieces of evidence it
-    /// is the strongest alone (validation, classes 1 and 6, seed 0: λ 1 → 5 and weight 1 → 2
+    /// anomalies, whose logit joins the score with weight 2: of the first three pieces of evidence
+    /// it is the strongest alone (validation, classes 1 and 6, seed 0: λ 1 → 5 and weight 1 → 2
     /// each raised the fused validation AUROC).
     AnomalyHead,
     /// The distance from E(x) to the nearest training normals joins the score.
@@ -25,7 +25,8 @@ pub enum Lever {
     CosineSchedule,
     /// An anomaly head on D_N, trained by its own classification term (λ 1, beside D_N's
     /// adversarial term at 1) on the labelled anomalies, whose logit joins the score with
-    /// weight 2, as the encoder head's does.
+    /// weight 2, as the encoder head's does (results/leads/discriminator-head: Sandal 0.9885 →
+    /// 0.9931, Shirt 0.8964 → 0.8975 over seeds 0–2).
     DiscriminatorHead,
 }
 
@@ -35,7 +36,7 @@ impl Lever {
 
     /// The levers of the `ganad` recipe: those that measured better than the paper's recipe
     /// without them (results/ablation).
-    pub const ADOPTED: [Lever; 4] = [Lever::Flip, Lever::AnomalyHead, Lever::NearestNormals, Lever::Ema];
+    pub const ADOPTED: [Lever; 5] = [Lever::Flip, Lever::AnomalyHead, Lever::NearestNormals, Lever::Ema, Lever::DiscriminatorHead];
 
     pub fn name(self) -> &'static str {
         match self {

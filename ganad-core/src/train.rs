@@ -367,8 +367,7 @@ mod tests {
     #[test]
     fn a_step_computes_every_term_and_skips_zero_weights() {
         let (mut cfg, data) = tiny_setup();
-        assert_eq!(cfg.recipe, crate::config::Recipe::Ganad, "the default recipe trains every term but D_N's head's");
-        crate::lever::Lever::DiscriminatorHead.apply(&mut cfg);
+        assert_eq!(cfg.recipe, crate::config::Recipe::Ganad, "the default recipe trains every term, both heads included");
         let dir = crate::tempdir::TempDir::new("test").unwrap();
         let mut t = Trainer::new(Method::Gan, &cfg, &data, dir.path()).unwrap();
         let head_before = t.model.gan().unwrap().normal_vs.variables()["anomaly_head.weight"].copy();
