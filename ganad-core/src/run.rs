@@ -305,11 +305,18 @@ mod tests {
         files::write_history(&dir.path().join("h.parquet"), &history).unwrap();
         let back = files::read_history(&dir.path().join("h.parquet")).unwrap();
         assert_eq!(back, history, "terms not computed stay absent");
-        // A history written before a term existed (the committed sweep's, before D_N's head)
-        // reads with that term absent.
-        let old = Path::new(env!("CARGO_MANIFEST_DIR")).join("../results/sweep-ratio0.01/class0-seed0-gan/history.parquet");
-        let steps = files::read_history(&old).unwrap();
-        assert!(!steps.is_empty() && steps.iter().all(|s| s.losses.discriminator_classification.is_none() && s.losses.classification.is_some()));
+        // A history written before a term existed (runs before D_N's head) reads with that term
+        // absent.
+        {
+            use polars::prelude::*;
+            let path = dir.path().join("h.parquet");
+            let mut df = ParquetReader::new(std::fs::File::open(&path).unwrap()).finish().unwrap().drop("discriminator_classification").unwrap();
+            ParquetWriter::new(std::fs::File::create(&path).unwrap()).finish(&mut df).unwrap();
+            assert_eq!(files::read_history(&path).unwrap(), history);
+            let mut df = df.drop("abc").unwrap();
+            ParquetWriter::new(std::fs::File::create(&path).unwrap()).finish(&mut df).unwrap();
+            assert!(files::read_history(&path).unwrap().iter().all(|s| s.losses.abc.is_none() && s.losses.reconstruction.is_some()));
+        }
 
         let err = files::read_scores(&dir.path().join("missing.parquet")).unwrap_err().to_string();
         assert!(err.contains("missing.parquet"), "{err}");
