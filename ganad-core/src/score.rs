@@ -3,8 +3,8 @@
 //!
 //! The GAN's score fuses the evidence its networks hold (see [`ScoreConfig`]): the paper's
 //! reconstruction error, the encoder head's anomaly logit, the distance to the nearest
-//! training normals in the bottleneck, and D_N's anomaly logit. Each component is standardised on the *training* normals
-//! only, so no label of the validation or test split shapes the score.
+//! training normals in the bottleneck, and D_N's anomaly logit. Each component is standardised
+//! on the *training* normals only, so no label of the validation or test split shapes the score.
 
 use crate::data::ImageSet;
 use crate::nets::{Classifier, Discriminator, Encoding, Generator};
@@ -66,6 +66,11 @@ impl ScoreConfig {
     /// How many components take part.
     pub fn components(&self) -> usize {
         self.weights().iter().filter(|&&w| w > 0.0).count()
+    }
+
+    /// The index (in [`COMPONENTS`] order) of the only component that takes part, if one alone does.
+    fn sole_component(&self) -> Option<usize> {
+        (self.components() == 1).then(|| self.weights().iter().position(|&w| w > 0.0)).flatten()
     }
 
     pub fn validate(&self) -> crate::Result<()> {
@@ -232,16 +237,10 @@ fn normalised_features(enc: &Encoding) -> Tensor {
 
 impl Scorer for FusedScorer<'_> {
     fn name(&self) -> &'static str {
-        if self.config.components() > 1 {
-            "fused"
-        } else if self.config.reconstruction > 0.0 {
-            "mean_l1"
-        } else if self.config.anomaly_head > 0.0 {
-            "anomaly_head"
-        } else if self.config.nearest_normals > 0.0 {
-            "nearest_normals"
-        } else {
-            "discriminator_head"
+        match self.config.sole_component().map(|c| COMPONENTS[c]) {
+            None => "fused",
+            Some("reconstruction") => "mean_l1",
+            Some(name) => name,
         }
     }
 
@@ -251,8 +250,7 @@ impl Scorer for FusedScorer<'_> {
 
     fn score_parts(&self, images: &Tensor) -> (Tensor, Vec<(&'static str, Tensor)>) {
         let evidence = self.evidence(images, false);
-        if self.config.components() == 1 {
-            let c = self.config.weights().iter().position(|&w| w > 0.0).unwrap_or(0);
+        if let Some(c) = self.config.sole_component() {
             return (evidence[c].shallow_clone(), Vec::new());
         }
         let mut total = Tensor::zeros([images.size()[0]], (Kind::Float, images.device()));
