@@ -104,7 +104,8 @@ struct ConfigArgs {
     #[arg(long)]
     seed: Option<u64>,
     /// A loss weight, name=value (repeatable): reconstruction, patch, latent, normal_adversarial,
-    /// abc, anomaly_adversarial, classification, normal_discriminator, anomaly_discriminator.
+    /// abc, anomaly_adversarial, classification, normal_discriminator, anomaly_discriminator,
+    /// discriminator_classification, rotation.
     #[arg(long = "weight", value_name = "NAME=VALUE")]
     weights: Vec<String>,
     /// Number of epochs (overrides the profile).

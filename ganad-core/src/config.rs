@@ -368,6 +368,9 @@ impl Config {
         if score.components() == 1 && score.discriminator_head > 0.0 && !self.trains_discriminator_head() {
             return Err(Error::config("eval.score", "D_N's anomaly head is the only score component, but it is not trained (it needs loss.discriminator_classification > 0 and anomaly_ratio > 0)"));
         }
+        if score.components() == 1 && score.rotation > 0.0 && !self.trains_rotation_head() {
+            return Err(Error::config("eval.score", "D_N's rotation loss is the only score component, but D_N learns no rotation (it needs loss.rotation > 0)"));
+        }
         if !(self.model.head_lr_scale.is_finite() && self.model.head_lr_scale > 0.0) {
             return Err(Error::config("model.head_lr_scale", format!("{} must be > 0", self.model.head_lr_scale)));
         }
@@ -440,6 +443,11 @@ impl Config {
     /// Whether D_N gets an anomaly head: its term has weight and labelled anomalies exist.
     pub fn trains_discriminator_head(&self) -> bool {
         self.data.anomaly_ratio > 0.0 && self.loss.discriminator_classification > 0.0
+    }
+
+    /// Whether D_N gets a rotation head: its term has weight (it needs no labelled anomaly).
+    pub fn trains_rotation_head(&self) -> bool {
+        self.loss.rotation > 0.0
     }
 
     /// Whether D_A exists: labelled anomalies exist and one of its two terms has weight.

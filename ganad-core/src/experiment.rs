@@ -27,6 +27,7 @@ fn no_losses() -> LossWeights {
         normal_discriminator: 0.0,
         anomaly_discriminator: 0.0,
         discriminator_classification: 0.0,
+        rotation: 0.0,
     }
 }
 

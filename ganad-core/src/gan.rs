@@ -5,8 +5,8 @@
 use crate::config::Config;
 use crate::losses::{self, LossParts};
 use crate::nets::layers::{Norm, WeightCastScope};
-use crate::nets::{Discriminator, Generator, Precision};
-use tch::{nn, Device, Tensor};
+use crate::nets::{Discriminator, ExtraHeads, Generator, Precision};
+use tch::{nn, Device, Kind, Tensor};
 
 pub const GENERATOR: &str = "generator";
 pub const NORMAL_DISCRIMINATOR: &str = "normal_discriminator";
@@ -39,10 +39,11 @@ impl Gan {
         let generator_vs = nn::VarStore::new(device);
         let generator = Generator::new(&generator_vs.root(), &cfg.model, head, precision);
         let normal_vs = nn::VarStore::new(device);
-        let normal_discriminator = Discriminator::new(&normal_vs.root(), cfg.model.discriminator_width, precision, cfg.trains_discriminator_head());
+        let heads = ExtraHeads { anomaly: cfg.trains_discriminator_head(), rotation: cfg.trains_rotation_head() };
+        let normal_discriminator = Discriminator::new(&normal_vs.root(), cfg.model.discriminator_width, precision, heads);
         let anomaly = cfg.uses_anomaly_discriminator().then(|| {
             let vs = nn::VarStore::new(device);
-            let d = Discriminator::new(&vs.root(), cfg.model.discriminator_width, precision, false);
+            let d = Discriminator::new(&vs.root(), cfg.model.discriminator_width, precision, ExtraHeads::default());
             (vs, d)
         });
         let ema = (cfg.train.ema_decay > 0.0).then(|| {
@@ -139,13 +140,17 @@ impl Gan {
                 parts.normal_adversarial = Some(losses::normal_adversarial(&fake));
             }
         }
+        if w.rotation > 0.0 {
+            // D_N learns the normals' shape by telling how each was turned: no label needed.
+            parts.rotation = d_n.rotation_loss(normals, true).map(|l| l.mean(Kind::Float));
+        }
         let Some(x_a) = anomalies else { return parts };
         if w.discriminator_classification > 0.0 && d_n.has_anomaly_head() {
             // D_N's anomaly head learns as the classifier baseline does, from one batch of both;
             // unlike the generator's head, that pass moves BatchNorm's running statistics too.
             let b = normals.size()[0];
             let logits = d_n.anomaly_logit(&Tensor::cat(&[normals, x_a], 0), true).expect("has the head");
-            parts.discriminator_classification = Some(losses::classification(&logits.narrow(0, 0, b), &logits.narrow(0, b, x_a.size()[0])));
+            parts.discriminator_classification = Some(losses::classification(&logits, b));
         }
         if w.classification > 0.0 && g.has_head() {
             // The head learns from one batch of both, as a plain classifier does: with a pass of
@@ -155,7 +160,7 @@ impl Gan {
             let b = normals.size()[0];
             let joint = g.encode(&Tensor::cat(&[normals, x_a], 0), Norm::TrainKeepStatistics);
             let logits = g.anomaly_logit(&joint).expect("has a head");
-            parts.classification = Some(losses::classification(&logits.narrow(0, 0, b), &logits.narrow(0, b, x_a.size()[0])));
+            parts.classification = Some(losses::classification(&logits, b));
         }
         let wants_reconstruction = w.abc > 0.0 || w.anomaly_adversarial > 0.0 || w.anomaly_discriminator > 0.0;
         if !wants_reconstruction {

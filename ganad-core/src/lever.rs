@@ -28,11 +28,24 @@ pub enum Lever {
     /// weight 2, as the encoder head's does (results/leads/discriminator-head: Sandal 0.9885 →
     /// 0.9931, Shirt 0.8964 → 0.8975 over seeds 0–2).
     DiscriminatorHead,
+    /// A rotation head on D_N, trained (λ 1, beside D_N's other terms) to tell which of four
+    /// rotations turned each normal, so D_N's trunk learns the normal class's shape from the
+    /// normals alone; its loss on the image's four rotations joins the score with weight 1
+    /// (Golan & El-Yaniv, NeurIPS 2018).
+    Rotation,
 }
 
 impl Lever {
-    pub const ALL: [Lever; 7] =
-        [Lever::Flip, Lever::AnomalyHead, Lever::NearestNormals, Lever::Ema, Lever::NormalStatistics, Lever::CosineSchedule, Lever::DiscriminatorHead];
+    pub const ALL: [Lever; 8] = [
+        Lever::Flip,
+        Lever::AnomalyHead,
+        Lever::NearestNormals,
+        Lever::Ema,
+        Lever::NormalStatistics,
+        Lever::CosineSchedule,
+        Lever::DiscriminatorHead,
+        Lever::Rotation,
+    ];
 
     /// The levers of the `ganad` recipe: those that measured better than the paper's recipe
     /// without them (results/ablation).
@@ -47,6 +60,7 @@ impl Lever {
             Lever::NormalStatistics => "normal_statistics",
             Lever::CosineSchedule => "cosine_schedule",
             Lever::DiscriminatorHead => "discriminator_head",
+            Lever::Rotation => "rotation",
         }
     }
 
@@ -65,6 +79,10 @@ impl Lever {
             Lever::DiscriminatorHead => {
                 cfg.loss.discriminator_classification = 1.0;
                 cfg.eval.score.discriminator_head = 2.0;
+            }
+            Lever::Rotation => {
+                cfg.loss.rotation = 1.0;
+                cfg.eval.score.rotation = 1.0;
             }
         }
     }

@@ -3,9 +3,9 @@
 //! Generator: (1) reconstruction, (2) patch, (3) latent, (4) normal adversarial, (5) ABC,
 //! (6) anomaly adversarial. Discriminators: (7) normal, (8) anomaly. Discriminator outputs are
 //! logits; every BCE is the with-logits form, averaged over the image head and the patch map.
-//! Two terms are ours, not the paper's: (c) classification, a BCE that teaches a head on the
-//! generator's encoder (or the classifier baseline) to tell labelled anomalies from normals, and
-//! (d) the same BCE for a head on D_N.
+//! Three terms are ours, not the paper's: (c) classification, a BCE that teaches a head on the
+//! generator's encoder (or the classifier baseline) to tell labelled anomalies from normals,
+//! (d) the same BCE for a head on D_N, and (r) rotation, D_N telling how a normal was turned.
 //! ℓ1 is the mean absolute error. Shapes: images `[B, 1, 32, 32]`.
 
 use crate::error::{Error, Result};
@@ -39,6 +39,9 @@ pub struct LossWeights {
     /// λd · the classification BCE for an anomaly head on D_N, added to D_N's loss: not in the
     /// paper (0 there); D_N's trunk is the classifier baseline's network.
     pub discriminator_classification: f64,
+    /// λr · the cross-entropy of D_N's rotation head on the normals turned by 0°, 90°, 180° and
+    /// 270°, added to D_N's loss: not in the paper (0 there); it needs no labelled anomaly.
+    pub rotation: f64,
 }
 
 impl Default for LossWeights {
@@ -56,6 +59,7 @@ impl Default for LossWeights {
             normal_discriminator: 1.0,
             anomaly_discriminator: 0.5,
             discriminator_classification: 0.0,
+            rotation: 0.0,
         }
     }
 }
@@ -75,6 +79,7 @@ impl LossWeights {
             &mut self.normal_discriminator,
             &mut self.anomaly_discriminator,
             &mut self.discriminator_classification,
+            &mut self.rotation,
         ]
     }
 
@@ -116,8 +121,8 @@ impl LossWeights {
     }
 }
 
-/// How many terms: the paper's eight and our two classification terms.
-pub const TERMS: usize = 10;
+/// How many terms: the paper's eight, our two classification terms and the rotation term.
+pub const TERMS: usize = 11;
 
 /// The terms that train the generator (or the classifier baseline): the first seven.
 pub const GENERATOR_TERMS: usize = 7;
@@ -137,6 +142,8 @@ pub struct LossParts<T> {
     pub anomaly_discriminator: Option<T>,
     #[serde(default)]
     pub discriminator_classification: Option<T>,
+    #[serde(default)]
+    pub rotation: Option<T>,
 }
 
 impl<T> LossParts<T> {
@@ -151,6 +158,7 @@ impl<T> LossParts<T> {
         "normal_discriminator",
         "anomaly_discriminator",
         "discriminator_classification",
+        "rotation",
     ];
 
     /// The terms in [`Self::NAMES`] order.
@@ -166,12 +174,13 @@ impl<T> LossParts<T> {
             self.normal_discriminator.as_ref(),
             self.anomaly_discriminator.as_ref(),
             self.discriminator_classification.as_ref(),
+            self.rotation.as_ref(),
         ]
     }
 
     /// The inverse of [`Self::terms`] (owned).
     pub fn from_terms(t: [Option<T>; TERMS]) -> Self {
-        let [reconstruction, patch, latent, normal_adversarial, abc, anomaly_adversarial, classification, normal_discriminator, anomaly_discriminator, discriminator_classification] = t;
+        let [reconstruction, patch, latent, normal_adversarial, abc, anomaly_adversarial, classification, normal_discriminator, anomaly_discriminator, discriminator_classification, rotation] = t;
         LossParts {
             reconstruction,
             patch,
@@ -183,6 +192,7 @@ impl<T> LossParts<T> {
             normal_discriminator,
             anomaly_discriminator,
             discriminator_classification,
+            rotation,
         }
     }
 
@@ -282,12 +292,12 @@ pub fn anomaly_adversarial(d_a_of_reconstruction: &DiscriminatorOutput) -> Tenso
     adversarial(d_a_of_reconstruction, false)
 }
 
-/// (c) BCE over one batch of normals (target 0) and labelled anomalies (target 1), averaged over
-/// all B + Bₐ images as a plain classifier does. Logits `[B]` and `[Bₐ]`. PyTorch:
-/// `F.binary_cross_entropy_with_logits(torch.cat([n, a]), torch.cat([zeros(B), ones(Bₐ)]))`.
-pub fn classification(normal_logits: &Tensor, anomaly_logits: &Tensor) -> Tensor {
-    let logits = Tensor::cat(&[normal_logits, anomaly_logits], 0);
-    let target = Tensor::cat(&[normal_logits.zeros_like(), anomaly_logits.ones_like()], 0);
+/// (c) BCE over one joint batch: `logits [B + Bₐ]`, the first `normals` of normals (target 0),
+/// the rest labelled anomalies (target 1), averaged over all images as a plain classifier does.
+/// PyTorch: `F.binary_cross_entropy_with_logits(logits, torch.cat([zeros(B), ones(Bₐ)]))`.
+pub fn classification(logits: &Tensor, normals: i64) -> Tensor {
+    let target = logits.ones_like();
+    let _ = target.narrow(0, 0, normals).fill_(0.0);
     logits.binary_cross_entropy_with_logits::<Tensor>(&target, None, None, Reduction::Mean)
 }
 
@@ -345,7 +355,7 @@ mod tests {
         close(&normal_discriminator(&output(0.0, 0.0), &output(0.0, 0.0)), ln2);
         close(&anomaly_discriminator(&output(2.0, 2.0), &output(-2.0, -2.0)), softplus(-2.0));
         // Three normals at logit 0 (ln 2 each) and one anomaly at logit 2 (softplus(−2)).
-        close(&classification(&t(&[0.0; 3], &[3]), &t(&[2.0], &[1])), (3.0 * ln2 + softplus(-2.0)) / 4.0);
+        close(&classification(&t(&[0.0, 0.0, 0.0, 2.0], &[4]), 3), (3.0 * ln2 + softplus(-2.0)) / 4.0);
     }
 
     #[test]

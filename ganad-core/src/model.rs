@@ -69,7 +69,7 @@ impl Model {
                     // (and learns from) the difference between them.
                     let b = normals.size()[0];
                     let logits = net.forward(&Tensor::cat(&[normals, x_a], 0), true);
-                    parts.classification = Some(losses::classification(&logits.narrow(0, 0, b), &logits.narrow(0, b, logits.size()[0] - b)));
+                    parts.classification = Some(losses::classification(&logits, b));
                 }
                 parts
             }
@@ -85,9 +85,13 @@ impl Model {
                 if let Some(total) = parts.generator_total(w) {
                     v.push((GENERATOR, total));
                 }
-                // D_N's objective: its adversarial term and, where it has one, its anomaly head's.
-                let normal = [(&parts.normal_discriminator, w.normal_discriminator), (&parts.discriminator_classification, w.discriminator_classification)]
-                    .into_iter()
+                // D_N's objective: its adversarial term and, where it has them, its heads' terms.
+                let normal = [
+                    (&parts.normal_discriminator, w.normal_discriminator),
+                    (&parts.discriminator_classification, w.discriminator_classification),
+                    (&parts.rotation, w.rotation),
+                ]
+                .into_iter()
                     .filter_map(|(t, l)| t.as_ref().map(|t| t * l))
                     .reduce(|a, b| a + b);
                 if let Some(loss) = normal {

@@ -3,8 +3,9 @@
 //!
 //! The GAN's score fuses the evidence its networks hold (see [`ScoreConfig`]): the paper's
 //! reconstruction error, the encoder head's anomaly logit, the distance to the nearest
-//! training normals in the bottleneck, and D_N's anomaly logit. Each component is standardised
-//! on the *training* normals only, so no label of the validation or test split shapes the score.
+//! training normals in the bottleneck, D_N's anomaly logit, and how badly D_N tells the
+//! image's rotations apart. Each component is standardised on the *training* normals only, so
+//! no label of the validation or test split shapes the score.
 
 use crate::data::ImageSet;
 use crate::nets::{Classifier, Discriminator, Encoding, Generator};
@@ -25,7 +26,8 @@ pub trait Scorer {
     }
 }
 
-const COMPONENTS: [&str; 4] = ["reconstruction", "anomaly_head", "nearest_normals", "discriminator_head"];
+const COMPONENTS: [&str; 5] = ["reconstruction", "anomaly_head", "nearest_normals", "discriminator_head", "rotation"];
+const N: usize = COMPONENTS.len();
 
 /// How the GAN's score weighs each kind of evidence (0 = unused). With one component the score
 /// is that component as it is (the paper's recipe: mean ℓ1 alone); with several, each is
@@ -45,6 +47,9 @@ pub struct ScoreConfig {
     /// D_N's anomaly logit (ignored where D_N has no head: `loss.discriminator_classification`
     /// = 0 or no labelled anomalies).
     pub discriminator_head: f64,
+    /// D_N's rotation loss on the image's four rotations: a normal's shape is one D_N learnt
+    /// to orient (ignored where D_N has no rotation head: `loss.rotation` = 0).
+    pub rotation: f64,
     /// Each image is also scored mirrored, and every component averaged over the two views
     /// (the nearest-normal term compares the two views' mean bottleneck). The networks train
     /// on flips, so the mirror is a second look at the same garment. Uses no label.
@@ -54,13 +59,13 @@ pub struct ScoreConfig {
 impl Default for ScoreConfig {
     /// The paper's score: reconstruction error alone.
     fn default() -> Self {
-        ScoreConfig { reconstruction: 1.0, anomaly_head: 0.0, nearest_normals: 0.0, neighbours: 5, discriminator_head: 0.0, flip_average: false }
+        ScoreConfig { reconstruction: 1.0, anomaly_head: 0.0, nearest_normals: 0.0, neighbours: 5, discriminator_head: 0.0, rotation: 0.0, flip_average: false }
     }
 }
 
 impl ScoreConfig {
-    fn weights(&self) -> [f64; 4] {
-        [self.reconstruction, self.anomaly_head, self.nearest_normals, self.discriminator_head]
+    fn weights(&self) -> [f64; N] {
+        [self.reconstruction, self.anomaly_head, self.nearest_normals, self.discriminator_head, self.rotation]
     }
 
     /// How many components take part.
@@ -112,36 +117,38 @@ impl Scorer for ReconstructionScorer<'_> {
 /// The GAN's fused score (see [`ScoreConfig`]).
 pub struct FusedScorer<'a> {
     generator: &'a Generator,
-    /// D_N, for its anomaly logit.
+    /// D_N, for its anomaly logit and its rotation loss.
     discriminator: Option<&'a Discriminator>,
     config: ScoreConfig,
     /// L2-normalised bottlenecks of the training normals `[N, F]`, for the nearest-normal term.
     bank: Option<Tensor>,
     /// (mean, sd) of each component over the training normals, in [`ScoreConfig::weights`] order.
-    standard: [(f64, f64); 4],
+    standard: [(f64, f64); N],
 }
 
 impl<'a> FusedScorer<'a> {
     /// Computes the bank and the standardisation from `train_normals` (eval mode, no_grad).
-    /// `discriminator`: D_N, whose anomaly logit joins where it has the head.
+    /// `discriminator`: D_N, whose anomaly logit and rotation loss join where it has those heads.
     pub fn new(generator: &'a Generator, discriminator: Option<&'a Discriminator>, config: &ScoreConfig, train_normals: &ImageSet, batch_size: usize) -> Self {
         let _guard = tch::no_grad_guard();
         let mut config = config.clone();
         if !generator.has_head() {
             config.anomaly_head = 0.0;
         }
-        let discriminator = discriminator.filter(|d| d.has_anomaly_head());
-        if discriminator.is_none() {
+        if !discriminator.is_some_and(|d| d.has_anomaly_head()) {
             config.discriminator_head = 0.0;
         }
-        let mut scorer = FusedScorer { generator, discriminator, config, bank: None, standard: [(0.0, 1.0); 4] };
+        if !discriminator.is_some_and(|d| d.has_rotation_head()) {
+            config.rotation = 0.0;
+        }
+        let mut scorer = FusedScorer { generator, discriminator, config, bank: None, standard: [(0.0, 1.0); N] };
         if scorer.config.nearest_normals > 0.0 {
             let features: Vec<Tensor> = train_normals.chunks(batch_size).map(|x| scorer.views(&x).features).collect();
             scorer.bank = Some(Tensor::cat(&features, 0));
         }
         if scorer.config.components() > 1 {
             // The training normals' own nearest-normal term leaves each image out of its neighbours.
-            let parts: Vec<[Tensor; 4]> = train_normals.chunks(batch_size).map(|x| scorer.evidence(&x, true)).collect();
+            let parts: Vec<[Tensor; N]> = train_normals.chunks(batch_size).map(|x| scorer.evidence(&x, true)).collect();
             for c in 0..COMPONENTS.len() {
                 let all = Tensor::cat(&parts.iter().map(|p| p[c].shallow_clone()).collect::<Vec<_>>(), 0).to_kind(Kind::Double);
                 let sd = all.std(true).double_value(&[]);
@@ -156,7 +163,7 @@ impl<'a> FusedScorer<'a> {
     fn views(&self, images: &Tensor) -> Views {
         let views = if self.config.flip_average { vec![images.shallow_clone(), images.flip([3])] } else { vec![images.shallow_clone()] };
         let n = views.len() as f64;
-        let (mut error, mut logit, mut features, mut judged) = (None::<Tensor>, None::<Tensor>, None::<Tensor>, None::<Tensor>);
+        let (mut error, mut logit, mut features, mut judged, mut turned) = (None::<Tensor>, None::<Tensor>, None::<Tensor>, None::<Tensor>, None::<Tensor>);
         let add = |sum: Option<Tensor>, t: Tensor| Some(sum.map_or_else(|| t.shallow_clone(), |s| s + &t));
         for view in &views {
             let enc = self.generator.encode(view, false);
@@ -174,19 +181,23 @@ impl<'a> FusedScorer<'a> {
             if let Some(l) = self.discriminator.filter(|_| self.config.discriminator_head > 0.0).and_then(|d| d.anomaly_logit(view, false)) {
                 judged = add(judged, l);
             }
+            if let Some(l) = self.discriminator.filter(|_| self.config.rotation > 0.0).and_then(|d| d.rotation_loss(view, false)) {
+                turned = add(turned, l);
+            }
         }
         Views {
             error: error.map(|e| e / n),
             logit: logit.map(|l| l / n),
             discriminator_logit: judged.map(|l| l / n),
+            rotation_loss: turned.map(|l| l / n),
             // The sum of unit vectors, made unit again: a direction both views agree on.
             features: features.map_or_else(|| Tensor::zeros([0], (Kind::Float, images.device())), |f| if views.len() > 1 { unit_rows(&f) } else { f }),
         }
     }
 
-    /// The four components for `images` (zeros where unused). `leave_one_out`: the images are
-    /// the bank itself, so each skips its own entry.
-    fn evidence(&self, images: &Tensor, leave_one_out: bool) -> [Tensor; 4] {
+    /// The components for `images` (zeros where unused). `leave_one_out`: the images are the
+    /// bank itself, so each skips its own entry.
+    fn evidence(&self, images: &Tensor, leave_one_out: bool) -> [Tensor; N] {
         let n = images.size()[0];
         let zeros = || Tensor::zeros([n], (Kind::Float, images.device()));
         let views = self.views(images);
@@ -198,6 +209,7 @@ impl<'a> FusedScorer<'a> {
         };
         let head = views.logit.unwrap_or_else(zeros);
         let judged = views.discriminator_logit.unwrap_or_else(zeros);
+        let turned = views.rotation_loss.unwrap_or_else(zeros);
         let nearest = match &self.bank {
             Some(bank) => {
                 let k = self.config.neighbours as i64 + leave_one_out as i64;
@@ -208,22 +220,23 @@ impl<'a> FusedScorer<'a> {
             }
             None => zeros(),
         };
-        [reconstruction, head, nearest, judged]
+        [reconstruction, head, nearest, judged, turned]
     }
 
     /// (mean, sd) over the training normals of each component, in [`COMPONENTS`] order.
-    pub fn standardisation(&self) -> [(f64, f64); 4] {
+    pub fn standardisation(&self) -> [(f64, f64); N] {
         self.standard
     }
 }
 
 /// [`FusedScorer::views`]'s output: raw reconstruction error `[B]`, head logit `[B]`, D_N's
-/// anomaly logit `[B]`, and the unit-length bottleneck `[B, F]` (empty when the nearest-normal
-/// term is unused).
+/// anomaly logit `[B]` and rotation loss `[B]`, and the unit-length bottleneck `[B, F]` (empty
+/// when the nearest-normal term is unused).
 struct Views {
     error: Option<Tensor>,
     logit: Option<Tensor>,
     discriminator_logit: Option<Tensor>,
+    rotation_loss: Option<Tensor>,
     features: Tensor,
 }
 
@@ -354,7 +367,8 @@ mod tests {
 
     /// A discriminator four channels wide, with or without the anomaly head.
     fn tiny_discriminator(vs: &nn::VarStore, head: bool) -> Discriminator {
-        Discriminator::new(&(vs.root() / if head { "d_head" } else { "d" }), 4, crate::nets::Precision::Fp32, head)
+        let heads = crate::nets::ExtraHeads { anomaly: head, rotation: head };
+        Discriminator::new(&(vs.root() / if head { "d_head" } else { "d" }), 4, crate::nets::Precision::Fp32, heads)
     }
 
     #[test]
@@ -368,7 +382,7 @@ mod tests {
         assert_eq!(paper.name(), "mean_l1");
 
         // Standardised on the training normals, two components sum to mean 0 there.
-        let two = ScoreConfig { reconstruction: 1.0, anomaly_head: 2.0, nearest_normals: 0.0, neighbours: 3, discriminator_head: 0.0, flip_average: false };
+        let two = ScoreConfig { reconstruction: 1.0, anomaly_head: 2.0, nearest_normals: 0.0, neighbours: 3, discriminator_head: 0.0, rotation: 0.0, flip_average: false };
         let fused = FusedScorer::new(&g, None, &two, &train, 16);
         let on_train = score_set(&fused, &train, 16);
         let mean = on_train.iter().map(|&v| v as f64).sum::<f64>() / on_train.len() as f64;
@@ -376,14 +390,15 @@ mod tests {
         assert_eq!(fused.name(), "fused");
         // The nearest-normal term: an image of the bank is at distance −1 from itself, so
         // scoring a training image (not left out) is lower than its left-one-out standard.
-        let all = ScoreConfig { reconstruction: 1.0, anomaly_head: 1.0, nearest_normals: 1.0, neighbours: 1, discriminator_head: 1.0, flip_average: false };
+        let all = ScoreConfig { reconstruction: 1.0, anomaly_head: 1.0, nearest_normals: 1.0, neighbours: 1, discriminator_head: 1.0, rotation: 1.0, flip_average: false };
         let d = tiny_discriminator(&vs, true);
         let fused = FusedScorer::new(&g, Some(&d), &all, &train, 16);
-        let [_, _, (nn_mean, nn_sd), (_, d_sd)] = fused.standardisation();
+        let [_, _, (nn_mean, nn_sd), (_, d_sd), (r_mean, r_sd)] = fused.standardisation();
         assert!(nn_sd > 0.0 && nn_mean > -1.0, "{nn_mean} {nn_sd}");
         assert!(d_sd > 0.0 && d_sd != 1.0, "D_N's logit is standardised too: {d_sd}");
-        assert_eq!(fused.score_parts(&test.images).1.len(), 4);
-        // A D_N without the head drops its weight, as a G without a head drops the head's.
+        assert!(r_mean > 0.0 && r_sd > 0.0 && r_sd != 1.0, "so is its rotation loss: {r_mean} {r_sd}");
+        assert_eq!(fused.score_parts(&test.images).1.len(), 5);
+        // A D_N without the heads drops their weights, as a G without a head drops the head's.
         let headless = tiny_discriminator(&vs, false);
         let three = FusedScorer::new(&g, Some(&headless), &all, &train, 16);
         assert_eq!(three.score_parts(&test.images).1.iter().map(|(n, _)| *n).collect::<Vec<_>>(), ["reconstruction", "anomaly_head", "nearest_normals"]);
@@ -391,6 +406,10 @@ mod tests {
         let judged = FusedScorer::new(&g, Some(&d), &only_d, &train, 16);
         assert_eq!(judged.name(), "discriminator_head");
         assert_eq!(score_set(&judged, &test, 4), Vec::<f32>::try_from(d.anomaly_logit(&test.images, false).unwrap()).unwrap());
+        let only_rotation = ScoreConfig { rotation: 1.0, reconstruction: 0.0, ..ScoreConfig::default() };
+        let turned = FusedScorer::new(&g, Some(&d), &only_rotation, &train, 16);
+        assert_eq!(turned.name(), "rotation");
+        assert_eq!(score_set(&turned, &test, 4), Vec::<f32>::try_from(d.rotation_loss(&test.images, false).unwrap()).unwrap());
         let own = fused.evidence(&train.images.narrow(0, 0, 1), false)[2].double_value(&[0]);
         assert!((own + 1.0).abs() < 1e-5, "{own}");
         assert!(ScoreConfig { reconstruction: 0.0, ..ScoreConfig::default() }.validate().is_err());
@@ -402,7 +421,7 @@ mod tests {
         let g = tiny_generator(&vs);
         let (train, test) = (set(40, 3), set(6, 4));
         let mirrored = ImageSet { images: test.images.flip([3]), classes: test.classes.clone(), labels: test.labels.clone(), indices: test.indices.clone() };
-        let all = ScoreConfig { reconstruction: 1.0, anomaly_head: 1.0, nearest_normals: 1.0, neighbours: 1, discriminator_head: 1.0, flip_average: true };
+        let all = ScoreConfig { reconstruction: 1.0, anomaly_head: 1.0, nearest_normals: 1.0, neighbours: 1, discriminator_head: 1.0, rotation: 1.0, flip_average: true };
         let d = tiny_discriminator(&vs, true);
         let averaged = FusedScorer::new(&g, Some(&d), &all, &train, 16);
         let (a, b) = (score_set(&averaged, &test, 4), score_set(&averaged, &mirrored, 4));

@@ -47,6 +47,14 @@ fn data_check_counts_every_class() {
 /// Where build.rs found tcmalloc, it serves the process's `malloc`: linked before libc, not
 /// merely loaded beside it.
 #[test]
+fn the_weight_flag_lists_every_loss_term() {
+    let help = ok(&["train", "--help"]);
+    for name in ganad_core::losses::LossWeights::NAMES {
+        assert!(help.contains(name), "--weight's help does not list {name}:\n{help}");
+    }
+}
+
+#[test]
 fn doctor_names_the_allocator_the_binary_links() {
     let out = ok(&["doctor"]);
     let want = if cfg!(tcmalloc) { "allocator: libtcmalloc_minimal.so.4" } else { "allocator: libc.so.6" };

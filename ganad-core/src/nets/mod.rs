@@ -6,6 +6,6 @@ pub mod generator;
 pub mod layers;
 
 pub use classifier::Classifier;
-pub use discriminator::{Discriminator, DiscriminatorOutput};
+pub use discriminator::{Discriminator, DiscriminatorOutput, ExtraHeads};
 pub use generator::{Encoding, Generator};
 pub use layers::Precision;
