@@ -367,16 +367,21 @@ mod tests {
     #[test]
     fn a_step_computes_every_term_and_skips_zero_weights() {
         let (mut cfg, data) = tiny_setup();
-        assert_eq!(cfg.recipe, crate::config::Recipe::Ganad, "the default recipe trains every term, both heads included");
+        assert_eq!(cfg.recipe, crate::config::Recipe::Ganad, "the default recipe trains every term, every head included");
         let dir = crate::tempdir::TempDir::new("test").unwrap();
         let mut t = Trainer::new(Method::Gan, &cfg, &data, dir.path()).unwrap();
-        let head_before = t.model.gan().unwrap().normal_vs.variables()["anomaly_head.weight"].copy();
+        let d_n_head = |t: &Trainer, name: &str| t.model.gan().unwrap().normal_vs.variables()[name].copy();
+        let before = [d_n_head(&t, "anomaly_head.weight"), d_n_head(&t, "rotation_head.weight")];
         let record = t.step(&data.train_normal.batch(&[0, 1, 2, 3]), Some(&data.train_anomaly.batch(&[0, 1]))).unwrap();
         assert!(record.losses.terms().iter().all(|v| v.is_some_and(|v| v.is_finite())), "{:?}", record.losses);
-        // D_N's objective carries its head's term: the head learns.
-        assert_ne!(t.model.gan().unwrap().normal_vs.variables()["anomaly_head.weight"], head_before);
+        // D_N's objective carries its heads' terms: both heads learn.
+        assert_ne!(d_n_head(&t, "anomaly_head.weight"), before[0]);
+        assert_ne!(d_n_head(&t, "rotation_head.weight"), before[1]);
         cfg.loss.discriminator_classification = 0.0;
-        assert!(!Trainer::new(Method::Gan, &cfg, &data, dir.path()).unwrap().model.gan().unwrap().normal_discriminator.has_anomaly_head());
+        cfg.loss.rotation = 0.0;
+        let d_n = Trainer::new(Method::Gan, &cfg, &data, dir.path()).unwrap().model;
+        assert!(!d_n.gan().unwrap().normal_discriminator.has_anomaly_head() && !d_n.gan().unwrap().normal_discriminator.has_rotation_head());
+        cfg.loss.rotation = 1.0;
 
         cfg.loss.latent = 0.0;
         cfg.loss.anomaly_adversarial = 0.0;
@@ -392,6 +397,7 @@ mod tests {
         let record = t.step(&data.train_normal.batch(&[0, 1, 2, 3]), None).unwrap();
         assert!(record.losses.abc.is_none() && record.losses.anomaly_discriminator.is_none());
         assert!(record.losses.reconstruction.is_some() && record.losses.normal_discriminator.is_some());
+        assert!(record.losses.rotation.is_some(), "the rotation term needs no labelled anomaly");
     }
 
     #[test]
