@@ -113,7 +113,7 @@ mod tests {
     use tch::Device;
 
     #[test]
-    fn both_heads_have_their_shapes() {
+    fn every_head_has_its_shape() {
         let vs = nn::VarStore::new(Device::Cpu);
         let d = Discriminator::new(&vs.root(), 8, Precision::Fp32, ExtraHeads::default());
         let x = Tensor::rand([5, 1, 32, 32], (Kind::Float, Device::Cpu));
