@@ -92,8 +92,8 @@ impl Model {
                     (&parts.rotation, w.rotation),
                 ]
                 .into_iter()
-                    .filter_map(|(t, l)| t.as_ref().map(|t| t * l))
-                    .reduce(|a, b| a + b);
+                .filter_map(|(t, l)| t.as_ref().map(|t| t * l))
+                .reduce(|a, b| a + b);
                 if let Some(loss) = normal {
                     v.push((NORMAL_DISCRIMINATOR, loss));
                 }
