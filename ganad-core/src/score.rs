@@ -365,7 +365,7 @@ mod tests {
         Generator::new(&vs.root(), &cfg, true, crate::nets::Precision::Fp32)
     }
 
-    /// A discriminator four channels wide, with or without the anomaly head.
+    /// A discriminator four channels wide, with or without the anomaly and rotation heads.
     fn tiny_discriminator(vs: &nn::VarStore, head: bool) -> Discriminator {
         let heads = crate::nets::ExtraHeads { anomaly: head, rotation: head };
         Discriminator::new(&(vs.root() / if head { "d_head" } else { "d" }), 4, crate::nets::Precision::Fp32, heads)
