@@ -142,7 +142,9 @@ impl Gan {
         }
         if w.rotation > 0.0 {
             // D_N learns the normals' shape by telling how each was turned: no label needed.
-            parts.rotation = d_n.rotation_loss(normals, true).map(|l| l.mean(Kind::Float));
+            let b = normals.size()[0];
+            let turned = ((b as f64 * cfg.train.rotation_share).ceil() as i64).clamp(1, b);
+            parts.rotation = d_n.rotation_loss(&normals.narrow(0, 0, turned), true).map(|l| l.mean(Kind::Float));
         }
         let Some(x_a) = anomalies else { return parts };
         if w.discriminator_classification > 0.0 && d_n.has_anomaly_head() {
