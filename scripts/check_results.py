@@ -1,5 +1,6 @@
 """Every committed run under results/ recomputes: its test AUROC from its Parquet scores with
-scikit-learn (to 1e-9), its run.json stays under 100 KB and names the commit that made it.
+scikit-learn (to 1e-9), its run.json stays under 100 KB and names the commit that made it. A
+sweep summary's AUROC against each anomaly class alone recomputes the same way.
 
     python scripts/check_results.py [RESULTS_DIR]
 """
@@ -26,6 +27,25 @@ for path in runs:
         problems.append(f"{path}: {path.stat().st_size} bytes (keep run.json under 100 KB)")
     if run["provenance"]["commit"] in ("", "unknown"):
         problems.append(f"{path}: no commit recorded")
+
+summaries = [p for p in sorted(root.rglob("summary.json")) if "auroc_by_anomaly_class" in json.loads(p.read_text())]
+for path in summaries:
+    summary = json.loads(path.read_text())
+    seeds = {}
+    for run in summary["runs"]:
+        c, method = run["normal_class"], run["method"]
+        scores = pq.read_table(path.parent / f"class{c}-seed{run['seed']}-{method}" / "test_scores.parquet").to_pydict()
+        normal = [s for s, label in zip(scores["score"], scores["label"]) if label == 0]
+        for k in sorted(set(scores["class"]) - {c}):
+            anomalies = [s for s, cls in zip(scores["score"], scores["class"]) if cls == k]
+            auroc = roc_auc_score([0] * len(normal) + [1] * len(anomalies), normal + anomalies)
+            seeds.setdefault((method, str(c), str(k)), []).append(auroc)
+    for (method, c, k), values in seeds.items():
+        ours = summary["auroc_by_anomaly_class"][method][c][k]
+        if not abs(ours - sum(values) / len(values)) <= 1e-9:
+            problems.append(f"{path}: {method}, normal class {c} against class {k}: {ours!r}, {sum(values) / len(values)!r} by scikit-learn")
+
 if problems:
     sys.exit("\n".join(problems))
 print(f"ok: {len(runs)} runs under {root}: test AUROC recomputed from Parquet by scikit-learn to 1e-9")
+print(f"ok: {len(summaries)} summaries: AUROC against each anomaly class recomputed to 1e-9")

@@ -6,6 +6,7 @@ use crate::error::Result;
 use crate::metrics::{self, Confusion, ThresholdRule};
 use crate::score::{score_set, Scorer};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// One image's score, with what it really was.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -94,10 +95,46 @@ pub fn evaluate_scores(scorer: &str, validation: &[ScoreRecord], test: &[ScoreRe
     })
 }
 
+/// AUROC of the normal images against each anomaly class alone, by that class: which anomalies
+/// a detector takes for normal. Every anomaly class has the same test count, so the overall
+/// AUROC is the mean of these.
+pub fn auroc_by_anomaly_class(records: &[ScoreRecord]) -> Result<BTreeMap<u8, f64>> {
+    let normal: Vec<f32> = records.iter().filter(|r| r.label == 0).map(|r| r.score).collect();
+    let mut anomalies: BTreeMap<u8, Vec<f32>> = BTreeMap::new();
+    for r in records.iter().filter(|r| r.label == 1) {
+        anomalies.entry(r.class).or_default().push(r.score);
+    }
+    anomalies
+        .into_iter()
+        .map(|(class, scores)| {
+            let labels: Vec<bool> = (0..normal.len() + scores.len()).map(|i| i >= normal.len()).collect();
+            Ok((class, metrics::auroc(&[normal.as_slice(), &scores].concat(), &labels)?))
+        })
+        .collect()
+}
+
 /// Scores validation and test with `scorer` and evaluates. Returns both sets' score records too.
 pub fn evaluate(scorer: &dyn Scorer, data: &SplitData, rule: ThresholdRule, batch_size: usize) -> Result<(Evaluation, Vec<ScoreRecord>, Vec<ScoreRecord>)> {
     let validation = score_records(&data.validation, &score_set(scorer, &data.validation, batch_size));
     let test = score_records(&data.test, &score_set(scorer, &data.test, batch_size));
     let evaluation = evaluate_scores(scorer.name(), &validation, &test, rule)?;
     Ok((evaluation, validation, test))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_anomaly_class_is_ranked_against_the_normals_alone() {
+        let record = |class: u8, score: f32| ScoreRecord { index: 0, class, label: (class != 6) as u8, score };
+        // Normals at 1 and 2; class 0 above them all, class 2 below them all, class 4 between.
+        let records = [record(6, 1.0), record(6, 2.0), record(0, 3.0), record(0, 4.0), record(2, 0.0), record(2, 0.5), record(4, 1.5), record(4, 1.5)];
+        let by_class = auroc_by_anomaly_class(&records).unwrap();
+        assert_eq!(by_class, BTreeMap::from([(0, 1.0), (2, 0.0), (4, 0.5)]));
+        let scores: Vec<f32> = records.iter().map(|r| r.score).collect();
+        let labels: Vec<bool> = records.iter().map(|r| r.label == 1).collect();
+        let overall = metrics::auroc(&scores, &labels).unwrap();
+        assert!((overall - by_class.values().sum::<f64>() / 3.0).abs() < 1e-12, "equal class sizes: the overall AUROC is their mean");
+    }
 }

@@ -309,6 +309,26 @@ pub fn summarise(records: &[RunRecord]) -> BTreeMap<String, MethodSummary> {
         .collect()
 }
 
+/// Per method and normal class: the seed-mean AUROC against each anomaly class alone
+/// ([`crate::evaluate::auroc_by_anomaly_class`] of the runs' test scores).
+pub fn by_anomaly_class(records: &[RunRecord]) -> Result<BTreeMap<String, BTreeMap<u8, BTreeMap<u8, f64>>>> {
+    let mut seeds: BTreeMap<(String, u8), Vec<BTreeMap<u8, f64>>> = BTreeMap::new();
+    for r in records {
+        seeds.entry((r.method.name().to_string(), r.normal_class)).or_default().push(crate::evaluate::auroc_by_anomaly_class(&r.test_scores)?);
+    }
+    let mut out: BTreeMap<String, BTreeMap<u8, BTreeMap<u8, f64>>> = BTreeMap::new();
+    for ((method, class), runs) in seeds {
+        let mut mean: BTreeMap<u8, f64> = BTreeMap::new();
+        for run in &runs {
+            for (anomaly, auroc) in run {
+                *mean.entry(*anomaly).or_default() += auroc / runs.len() as f64;
+            }
+        }
+        out.entry(method).or_default().insert(class, mean);
+    }
+    Ok(out)
+}
+
 /// The protocol line every summary carries beside its numbers.
 pub fn protocol(records: &[RunRecord]) -> String {
     let Some(r) = records.first() else { return "no runs".into() };
@@ -325,7 +345,8 @@ pub fn protocol(records: &[RunRecord]) -> String {
 }
 
 /// Writes summary.csv, runs.csv, summary.html and summary.json (mean ± sd per class and method,
-/// every run's headline numbers and provenance) into `out`. `missing` names the planned runs absent.
+/// every run's headline numbers and provenance), and anomaly_classes.md (each method's AUROC
+/// against each anomaly class alone) into `out`. `missing` names the planned runs absent.
 pub fn write_summary(out: &Path, records: &[RunRecord], missing: &[GridItem]) -> Result<polars::prelude::DataFrame> {
     use crate::tables;
     let refs: Vec<&RunRecord> = records.iter().collect();
@@ -336,12 +357,19 @@ pub fn write_summary(out: &Path, records: &[RunRecord], missing: &[GridItem]) ->
     crate::atomic::write_bytes(&out.join("summary.html"), tables::HtmlTable(wide.clone()).to_html().as_bytes())?;
     let markdown = format!("Test AUROC, mean ± sd over seeds.\n\n{}\nProtocol: {}.\n", tables::to_markdown(&wide), protocol(records));
     crate::atomic::write_bytes(&out.join("summary.md"), markdown.as_bytes())?;
+    let by_anomaly = by_anomaly_class(records)?;
+    let mut anomalies = String::from("Test AUROC of each normal class's detector against each anomaly class alone, mean over seeds.\n");
+    for (method, classes) in &by_anomaly {
+        anomalies.push_str(&format!("\n### {method}\n\n{}", tables::to_markdown(&tables::anomaly_class_table(classes)?)));
+    }
+    crate::atomic::write_bytes(&out.join("anomaly_classes.md"), format!("{anomalies}\nProtocol: {}.\n", protocol(records)).as_bytes())?;
     let json = serde_json::json!({
         "provenance": crate::run::Provenance::now(),
         "protocol": protocol(records),
         "profile": records.first().and_then(|r| r.profile.clone()),
         "anomaly_ratio": records.first().map(|r| r.anomaly_ratio),
         "methods": summarise(records),
+        "auroc_by_anomaly_class": by_anomaly,
         "missing": missing.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
         "runs": records.iter().map(|r| serde_json::json!({
             "method": r.method.name(),

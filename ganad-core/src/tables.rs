@@ -146,6 +146,16 @@ pub fn summary_wide(records: &[RunRecord]) -> Result<DataFrame> {
     DataFrame::new_infer_height(columns).map_err(table_err)
 }
 
+/// Normal class × anomaly class → AUROC against that anomaly class alone ("—" where none).
+pub fn anomaly_class_table(by_class: &std::collections::BTreeMap<u8, std::collections::BTreeMap<u8, f64>>) -> Result<DataFrame> {
+    let mut columns = vec![Column::new("normal class".into(), by_class.keys().map(|c| format!("{c} {}", CLASS_NAMES[*c as usize])).collect::<Vec<_>>())];
+    for anomaly in 0..CLASS_NAMES.len() as u8 {
+        let values: Vec<Option<f64>> = by_class.values().map(|m| m.get(&anomaly).copied()).collect();
+        columns.push(Column::new(format!("{anomaly} {}", CLASS_NAMES[anomaly as usize]).into(), values));
+    }
+    DataFrame::new_infer_height(columns).map_err(table_err)
+}
+
 /// A DataFrame as a Markdown table (for the README and summary.md).
 pub fn to_markdown(df: &DataFrame) -> String {
     let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
