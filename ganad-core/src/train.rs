@@ -401,6 +401,22 @@ mod tests {
     }
 
     #[test]
+    fn the_rotation_term_turns_only_its_share_of_the_batch() {
+        let (mut cfg, data) = tiny_setup();
+        cfg.train.precision = crate::config::PrecisionChoice::Fp32;
+        cfg.train.rotation_share = 0.5;
+        let dir = crate::tempdir::TempDir::new("test").unwrap();
+        let t = Trainer::new(Method::Gan, &cfg, &data, dir.path()).unwrap();
+        let gan = t.model.gan().unwrap();
+        let normals = data.train_normal.batch(&[0, 1, 2, 3]);
+        let term = gan.losses(&cfg, &normals, None).rotation.unwrap().double_value(&[]);
+        let d_n = &gan.normal_discriminator;
+        let rotation = |x: &tch::Tensor| d_n.rotation_loss(x, true).unwrap().mean(tch::Kind::Float).double_value(&[]);
+        assert!((term - rotation(&normals.narrow(0, 0, 2))).abs() < 1e-6, "the first half of the batch");
+        assert!((term - rotation(&normals)).abs() > 1e-6, "not the whole batch");
+    }
+
+    #[test]
     fn nan_stops_training_and_the_checkpoint_stays_loadable() {
         let (cfg, data) = tiny_setup();
         let dir = crate::tempdir::TempDir::new("test").unwrap();
