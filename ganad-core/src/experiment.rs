@@ -40,6 +40,7 @@ fn baseline_config(cfg: &Config, loss: LossWeights) -> Config {
     c.train.augment = AugmentConfig::default();
     c.train.schedule = Schedule::Constant;
     c.train.ema_decay = 0.0;
+    c.train.rotation_share = 1.0;
     c
 }
 
@@ -159,4 +160,19 @@ pub fn load_best(run_dir: &Path, device: tch::Device) -> Result<(Config, Method,
     let mut model = Model::new(method, &cfg, device)?;
     let _: TrainState = crate::checkpoint::load(&run_dir.join("checkpoints").join("best"), &mut model)?;
     Ok((cfg, method, model))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Profile, Recipe};
+
+    #[test]
+    fn a_baselines_config_does_not_depend_on_the_gans_recipe() {
+        let (paper, ganad) = (Config::recipe(Recipe::Paper, Profile::Default), Config::recipe(Recipe::Ganad, Profile::Default));
+        for method in [Method::Classifier, Method::Autoencoder, Method::Random] {
+            let (from_paper, from_ganad) = (method_config(method, &paper), method_config(method, &ganad));
+            assert_eq!(from_paper, Config { recipe: Recipe::Paper, ..from_ganad }, "{}", method.name());
+        }
+    }
 }
