@@ -492,6 +492,12 @@ mod tests {
         let mut c = Config::default();
         c.train.beta1 = 1.5;
         assert!(c.validate().unwrap_err().to_string().contains("train.beta1"));
+        let mut c = Config::default();
+        c.train.rotation_share = 0.0;
+        assert!(c.validate().unwrap_err().to_string().contains("train.rotation_share"));
+        // Runs saved before the field existed turned the whole batch, and read back so.
+        let c: Config = serde_json::from_str(r#"{"train": {"epochs": 6}}"#).unwrap();
+        assert_eq!(c.train.rotation_share, 1.0);
         // Partial files fill the rest from defaults.
         let c: Config = serde_json::from_str(r#"{"data": {"normal_class": 6}}"#).unwrap();
         assert_eq!((c.data.normal_class, c.train.batch_size), (6, 64));
