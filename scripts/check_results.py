@@ -14,9 +14,10 @@ from sklearn.metrics import roc_auc_score
 root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "results")
 runs = sorted(root.rglob("run.json"))
 problems = []
+test_scores = {}  # run directory → its test scores, read once for both checks
 for path in runs:
     run = json.loads(path.read_text())
-    scores = pq.read_table(path.parent / "test_scores.parquet").to_pydict()
+    scores = test_scores[path.parent] = pq.read_table(path.parent / "test_scores.parquet").to_pydict()
     ours = run["evaluation"]["test"]["auroc"]
     theirs = roc_auc_score(scores["label"], scores["score"])
     if not abs(ours - theirs) <= 1e-9:
@@ -34,7 +35,7 @@ for path in summaries:
     seeds = {}
     for run in summary["runs"]:
         c, method = run["normal_class"], run["method"]
-        scores = pq.read_table(path.parent / f"class{c}-seed{run['seed']}-{method}" / "test_scores.parquet").to_pydict()
+        scores = test_scores[path.parent / f"class{c}-seed{run['seed']}-{method}"]
         normal = [s for s, label in zip(scores["score"], scores["label"]) if label == 0]
         for k in sorted(set(scores["class"]) - {c}):
             anomalies = [s for s, cls in zip(scores["score"], scores["class"]) if cls == k]

@@ -312,19 +312,15 @@ pub fn summarise(records: &[RunRecord]) -> BTreeMap<String, MethodSummary> {
 /// Per method and normal class: the seed-mean AUROC against each anomaly class alone
 /// ([`crate::evaluate::auroc_by_anomaly_class`] of the runs' test scores).
 pub fn by_anomaly_class(records: &[RunRecord]) -> Result<BTreeMap<String, BTreeMap<u8, BTreeMap<u8, f64>>>> {
-    let mut seeds: BTreeMap<(String, u8), Vec<BTreeMap<u8, f64>>> = BTreeMap::new();
+    let mut seeds: BTreeMap<(String, u8, u8), Vec<f64>> = BTreeMap::new();
     for r in records {
-        seeds.entry((r.method.name().to_string(), r.normal_class)).or_default().push(crate::evaluate::auroc_by_anomaly_class(&r.test_scores)?);
+        for (anomaly, auroc) in crate::evaluate::auroc_by_anomaly_class(&r.test_scores)? {
+            seeds.entry((r.method.name().to_string(), r.normal_class, anomaly)).or_default().push(auroc);
+        }
     }
     let mut out: BTreeMap<String, BTreeMap<u8, BTreeMap<u8, f64>>> = BTreeMap::new();
-    for ((method, class), runs) in seeds {
-        let mut mean: BTreeMap<u8, f64> = BTreeMap::new();
-        for run in &runs {
-            for (anomaly, auroc) in run {
-                *mean.entry(*anomaly).or_default() += auroc / runs.len() as f64;
-            }
-        }
-        out.entry(method).or_default().insert(class, mean);
+    for ((method, class, anomaly), values) in seeds {
+        out.entry(method).or_default().entry(class).or_default().insert(anomaly, crate::tables::mean_sd(&values).0);
     }
     Ok(out)
 }
@@ -355,17 +351,18 @@ pub fn write_summary(out: &Path, records: &[RunRecord], missing: &[GridItem]) ->
     tables::write_csv(&tables::runs_table(&refs)?, &out.join("runs.csv"))?;
     let wide = tables::summary_wide(records)?;
     crate::atomic::write_bytes(&out.join("summary.html"), tables::HtmlTable(wide.clone()).to_html().as_bytes())?;
-    let markdown = format!("Test AUROC, mean ± sd over seeds.\n\n{}\nProtocol: {}.\n", tables::to_markdown(&wide), protocol(records));
+    let protocol = protocol(records);
+    let markdown = format!("Test AUROC, mean ± sd over seeds.\n\n{}\nProtocol: {protocol}.\n", tables::to_markdown(&wide));
     crate::atomic::write_bytes(&out.join("summary.md"), markdown.as_bytes())?;
     let by_anomaly = by_anomaly_class(records)?;
     let mut anomalies = String::from("Test AUROC of each normal class's detector against each anomaly class alone, mean over seeds.\n");
     for (method, classes) in &by_anomaly {
         anomalies.push_str(&format!("\n### {method}\n\n{}", tables::to_markdown(&tables::anomaly_class_table(classes)?)));
     }
-    crate::atomic::write_bytes(&out.join("anomaly_classes.md"), format!("{anomalies}\nProtocol: {}.\n", protocol(records)).as_bytes())?;
+    crate::atomic::write_bytes(&out.join("anomaly_classes.md"), format!("{anomalies}\nProtocol: {protocol}.\n").as_bytes())?;
     let json = serde_json::json!({
         "provenance": crate::run::Provenance::now(),
-        "protocol": protocol(records),
+        "protocol": protocol,
         "profile": records.first().and_then(|r| r.profile.clone()),
         "anomaly_ratio": records.first().map(|r| r.anomaly_ratio),
         "methods": summarise(records),
