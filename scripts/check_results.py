@@ -1,6 +1,9 @@
 """Every committed run under results/ recomputes: its test AUROC from its Parquet scores with
-scikit-learn (to 1e-9), its run.json stays under 100 KB and names the commit that made it. A
-sweep summary's AUROC against each anomaly class alone recomputes the same way.
+scikit-learn (to 1e-9), its run.json stays under 100 KB and names the commit that made it; a run
+that reports its last epoch records that epoch's AUROC as the one it reports. A sweep summary's
+headline AUROCs (each run's last epoch) recompute from the Parquet scores where the runs report
+their last epoch, its means from its runs, and its AUROC against each anomaly class alone from
+the Parquet scores too.
 
     python scripts/check_results.py [RESULTS_DIR]
 """
@@ -28,14 +31,28 @@ for path in runs:
         problems.append(f"{path}: {path.stat().st_size} bytes (keep run.json under 100 KB)")
     if run["provenance"]["commit"] in ("", "unknown"):
         problems.append(f"{path}: no commit recorded")
+    reports_last = run["config"]["train"].get("checkpoint") == "last"
+    if reports_last and run.get("last_epoch") and run["last_epoch"]["test_auroc"] != ours:
+        problems.append(f"{path}: reports its last epoch, but last_epoch.test_auroc {run['last_epoch']['test_auroc']!r} is not the reported {ours!r}")
+
+def mean(values):
+    return sum(values) / len(values)
+
 
 summaries = [p for p in sorted(root.rglob("summary.json")) if "auroc_by_anomaly_class" in json.loads(p.read_text())]
 for path in summaries:
     summary = json.loads(path.read_text())
     seeds = {}
+    headline = {}  # (method, normal class) → the runs' headline AUROCs
     for run in summary["runs"]:
         c, method = run["normal_class"], run["method"]
-        scores = test_scores[path.parent / f"class{c}-seed{run['seed']}-{method}"]
+        run_dir = path.parent / run.get("dir", f"class{c}-seed{run['seed']}-{method}")
+        scores = test_scores[run_dir]
+        headline.setdefault((method, str(c)), []).append(run["test_auroc"])
+        if run.get("checkpoint") == "last":
+            theirs = roc_auc_score(scores["label"], scores["score"])
+            if not abs(run["test_auroc"] - theirs) <= 1e-9:
+                problems.append(f"{path}: {run_dir.name}: headline {run['test_auroc']!r}, {theirs!r} by scikit-learn from its Parquet scores")
         normal = [s for s, label in zip(scores["score"], scores["label"]) if label == 0]
         for k in sorted(set(scores["class"]) - {c}):
             anomalies = [s for s, cls in zip(scores["score"], scores["class"]) if cls == k]
@@ -45,6 +62,10 @@ for path in summaries:
         ours = summary["auroc_by_anomaly_class"][method][c][k]
         if not abs(ours - sum(values) / len(values)) <= 1e-9:
             problems.append(f"{path}: {method}, normal class {c} against class {k}: {ours!r}, {sum(values) / len(values)!r} by scikit-learn")
+    for (method, c), values in headline.items():
+        stat = summary["methods"][method]["per_class"][c]
+        if not abs(stat["mean"] - mean(values)) <= 1e-9:
+            problems.append(f"{path}: {method}, class {c}: mean {stat['mean']!r} in the summary, {mean(values)!r} from its runs")
 
 if problems:
     sys.exit("\n".join(problems))

@@ -109,6 +109,7 @@ pub fn run_study(plan: &StudyPlan, run_one: &mut RunOne, on_done: &mut dyn FnMut
             seeds: seeds.to_vec(),
             methods: vec![Method::Gan],
             seed_limits: BTreeMap::new(),
+            pairs: false,
             reuse: reuse.clone(),
             out: out.join(slug(&variant.name)),
         };
@@ -163,8 +164,8 @@ pub fn write_table(out: &Path, study: Study, results: &[VariantResult]) -> Resul
         Study::Precision => "precision",
     };
     let df = table(results)?;
-    let protocol = "test AUROC on the full test split, anomaly ratio and profile as in each run's config; best epoch on validation; mean ± sample sd over seeds; \
-                    the mean's sd is over the per-seed means of the classes";
+    let protocol = "test AUROC on the full test split, anomaly ratio and profile as in each run's config; the last epoch of each run's fixed schedule; \
+                    mean ± sample sd over seeds; the mean's sd is over the per-seed means of the classes";
     let json = serde_json::json!({
         "provenance": crate::run::Provenance::now(),
         "study": name,

@@ -306,7 +306,7 @@ impl<'a> Stepper<'a> {
         time_samples(runs, || {
             let parts = model.losses(cfg, normals, Some(anomalies));
             let _ = parts.values();
-            optimizers.update(model, &parts, &cfg.loss, cfg.train.learning_rate).expect("every network has its optimizer");
+            optimizers.update(model, &parts, &cfg.loss, cfg.train.learning_rate, 0.0).expect("every network has its optimizer");
         })
     }
 }
@@ -395,7 +395,7 @@ fn synthetic_split(cfg: &Config) -> SplitData {
     let anomalies = crate::data::split::anomaly_count(spec.anomaly_ratio, normals);
     let (validation, test) = (6000, 10_000);
     SplitData {
-        split: Split { normal_class: 0, train_normal: (0..normals).collect(), train_anomaly: (0..anomalies).collect(), validation: (0..validation).collect(), test: (0..test).collect() },
+        split: Split { normal_class: 0, train_normal: (0..normals).collect(), train_pollution: Vec::new(), train_anomaly: (0..anomalies).collect(), validation: (0..validation).collect(), test: (0..test).collect() },
         train_normal: synthetic_set(normals),
         train_anomaly: synthetic_set(anomalies),
         validation: synthetic_set(validation),
@@ -570,11 +570,13 @@ mod tests {
     #[test]
     fn loss_equivalence_fails_loudly() {
         let ours = LossParts { reconstruction: Some(0.5), patch: Some(1.0), latent: Some(0.1), normal_adversarial: Some(0.7),
-            abc: Some(2.0), anomaly_adversarial: Some(0.6), classification: None, normal_discriminator: Some(0.69), anomaly_discriminator: Some(0.68), discriminator_classification: None, rotation: None };
+            abc: Some(2.0), anomaly_adversarial: Some(0.6), classification: None, normal_discriminator: Some(0.69), anomaly_discriminator: Some(0.68), discriminator_classification: None, rotation: None, ..Default::default() };
         let mut reference = serde_json::to_value(&ours).unwrap();
         reference.as_object_mut().unwrap().remove("classification");
         reference.as_object_mut().unwrap().remove("discriminator_classification");
         reference.as_object_mut().unwrap().remove("rotation");
+        reference.as_object_mut().unwrap().remove("deep_sad_pretraining");
+        reference.as_object_mut().unwrap().remove("deep_sad");
         for v in reference.as_object_mut().unwrap().values_mut() {
             *v = serde_json::json!(v.as_f64().unwrap() + 5e-5);
         }

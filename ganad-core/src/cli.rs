@@ -31,9 +31,9 @@ enum Command {
     },
     /// Train the GAN on one normal class and evaluate it on the test split.
     Train(ExperimentArgs),
-    /// Run a baseline (classifier, autoencoder or random) on exactly the GAN's split.
+    /// Run a baseline (classifier, autoencoder, random or Deep SAD) on exactly the GAN's split.
     Baseline {
-        /// Which baseline: classifier, ae or random.
+        /// Which baseline: classifier, ae, random or deep-sad.
         #[arg(long)]
         kind: Method,
         #[command(flatten)]
@@ -98,14 +98,31 @@ struct ConfigArgs {
     #[arg(long)]
     config: Option<PathBuf>,
     /// Anomaly ratio: labelled anomalies per normal training image (0 = normal-only).
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, allow_hyphen_values = true, conflicts_with = "labelled_share")]
     anomaly_ratio: Option<f64>,
+    /// Deep SAD's γ_l instead of --anomaly-ratio: labelled anomalies as a share of all training
+    /// images (themselves and the pollution included); converted to the anomaly ratio.
+    #[arg(long, allow_hyphen_values = true)]
+    labelled_share: Option<f64>,
+    /// The anomaly classes the labelled anomalies come from, e.g. 1 or 1,3 (default: all nine).
+    #[arg(long, value_name = "CLASSES")]
+    known_anomaly_classes: Option<String>,
+    /// Deep SAD's γ_p: the share of unlabelled training images that are anomalies of any class
+    /// (never labelled: every method trains on them as normal).
+    #[arg(long, allow_hyphen_values = true)]
+    pollution: Option<f64>,
+    /// Share of the training normals held out to validate (0 = train on all, no validation set).
+    #[arg(long, allow_hyphen_values = true)]
+    validation_share: Option<f64>,
+    /// Which epoch the run reports: last (of the fixed schedule; the default) or best-validation.
+    #[arg(long)]
+    checkpoint: Option<ganad_core::config::CheckpointRule>,
     /// Seed for the split, the weights and the batch order.
     #[arg(long)]
     seed: Option<u64>,
     /// A loss weight, name=value (repeatable): reconstruction, patch, latent, normal_adversarial,
     /// abc, anomaly_adversarial, classification, normal_discriminator, anomaly_discriminator,
-    /// discriminator_classification, rotation.
+    /// discriminator_classification, rotation, deep_sad_pretraining, deep_sad.
     #[arg(long = "weight", value_name = "NAME=VALUE")]
     weights: Vec<String>,
     /// Number of epochs (overrides the profile).
@@ -142,10 +159,14 @@ struct SweepArgs {
     /// Seeds per class (seeds 0..N).
     #[arg(long, default_value_t = 1)]
     seeds: u64,
-    /// Methods to run, comma-separated: gan, classifier, ae, random; `name:N` runs only the
-    /// first N seeds of that method (e.g. ae:1).
+    /// Methods to run, comma-separated: gan, classifier, ae, random, deep-sad; `name:N` runs
+    /// only the first N seeds of that method (e.g. ae:1).
     #[arg(long, default_value = "gan,classifier,ae,random")]
     methods: String,
+    /// Deep SAD's grid: every normal class with each other class in turn as the one known
+    /// anomaly class (90 pairs over ten classes).
+    #[arg(long)]
+    pairs: bool,
     /// Run only part K of N of the grid (1 ≤ K ≤ N; e.g. one part per job of a scheduler).
     /// Parts are fixed and disjoint; `--collect` then writes the summary.
     #[arg(long, value_name = "K/N")]
@@ -195,7 +216,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Doctor => doctor(),
         Command::Data { command: DataCommand::Check { data_dir, download } } => data_check(data_dir, download),
         Command::Train(args) => experiment_command(Method::Gan, args),
-        Command::Baseline { kind: Method::Gan, .. } => bail!("gan is not a baseline; use `ganad train`, or --kind ae|random"),
+        Command::Baseline { kind: Method::Gan, .. } => bail!("gan is not a baseline; use `ganad train`, or --kind classifier|ae|random|deep-sad"),
         Command::Baseline { kind, args } => experiment_command(kind, args),
         Command::Eval { run, threshold_rule, rescore } => eval(&run, threshold_rule, rescore),
         Command::Sweep(args) => sweep(args),
@@ -220,8 +241,26 @@ impl ConfigArgs {
             cfg = overlay_file(&cfg, path)?;
         }
         cfg.data.normal_class = data::fashion_mnist::check_class(normal_class)?;
+        if let Some(classes) = &self.known_anomaly_classes {
+            cfg.data.known_anomaly_classes = Some(sweep::parse_classes(classes)?);
+        }
+        if let Some(p) = self.pollution {
+            cfg.data.pollution = p;
+        }
+        if let Some(v) = self.validation_share {
+            cfg.data.validation_share = v;
+        }
+        if let Some(rule) = self.checkpoint {
+            cfg.train.checkpoint = rule;
+        }
         if let Some(r) = self.anomaly_ratio {
             cfg.data.anomaly_ratio = r;
+        }
+        if let Some(share) = self.labelled_share {
+            if !(0.0..1.0).contains(&share) {
+                bail!("--labelled-share {share} must lie in [0, 1) (Deep SAD's γ_l, e.g. 0.01)");
+            }
+            cfg.data.anomaly_ratio = data::split::ratio_for_labelled_share(share, cfg.data.pollution);
         }
         if let Some(s) = self.seed {
             cfg.seed = s;
@@ -342,19 +381,9 @@ fn experiment_command(method: Method, args: ExperimentArgs) -> Result<()> {
         bail!("{} already holds a finished run; choose another --out, or delete it", args.out.display());
     }
     let data = experiment::prepare(&cfg)?;
-    println!(
-        "{} on class {} ({}), anomaly ratio {}, profile {}, device {}: {} normals + {} labelled anomalies, {} validation, {} test",
-        method.name(),
-        cfg.data.normal_class,
-        data::CLASS_NAMES[cfg.data.normal_class as usize],
-        cfg.data.anomaly_ratio,
-        profile.name(),
-        ganad_core::device::describe(data.device()),
-        data.train_normal.len(),
-        data.train_anomaly.len(),
-        data.validation.len(),
-        data.test.len()
-    );
+    let method_cfg = experiment::method_config(method, &cfg, Some(profile));
+    let sizes = ganad_core::run::SplitSizes::of(&data.split);
+    println!("{} ({} profile, device {}): {}", method.name(), profile.name(), ganad_core::device::describe(data.device()), ganad_core::protocol::describe(&method_cfg, &sizes));
     let record = run_one(method, &cfg, profile, &data, &args.out, args.resume)?;
     print_summary(&record)?;
     println!("wrote {}", args.out.join(RunRecord::FILE).display());
@@ -363,10 +392,12 @@ fn experiment_command(method: Method, args: ExperimentArgs) -> Result<()> {
 
 fn print_summary(r: &RunRecord) -> Result<()> {
     let e = &r.evaluation;
+    let validation = e.validation.as_ref().map_or_else(String::new, |v| format!("; their AUROC {:.5}", v.auroc));
     println!(
-        "test AUROC {:.5}  AP {:.5}  F1 {:.4} at threshold {:.5} ({:?} on validation; validation AUROC {:.5}); train {:.1} s",
-        e.test.auroc, e.test.average_precision, e.test.f1, e.threshold.value, e.threshold.rule, e.validation.auroc, r.timings.train_s
+        "test AUROC {:.5}  AP {:.5}  F1 {:.4} at threshold {:.5} ({:?} on the {} images{validation}); train {:.1} s",
+        e.test.auroc, e.test.average_precision, e.test.f1, e.threshold.value, e.threshold.rule, e.threshold.chosen_on, r.timings.train_s
     );
+    println!("{}", r.protocol);
     println!("{}", tables::confusion_table(&e.test.confusion)?);
     println!("{}", tables::per_class_table(&e.per_class, r.normal_class)?);
     Ok(())
@@ -388,7 +419,7 @@ fn eval(run: &Path, rule: Option<ThresholdRule>, rescore: bool) -> Result<()> {
         println!("rescored {} test images from the checkpoint: largest difference to {} {max_diff:.2e}", scores.len(), RunRecord::TEST_SCORES);
         record.evaluation = evaluation;
     } else {
-        record.evaluation = evaluate_scores(&record.evaluation.scorer, &record.validation_scores, &record.test_scores, rule)?;
+        record.evaluation = evaluate_scores(&record.evaluation.scorer, &record.validation_scores, &record.test_scores, rule, &record.evaluation.threshold.chosen_on)?;
     }
     print_summary(&record)?;
     Ok(())
@@ -415,16 +446,15 @@ fn sweep(args: SweepArgs) -> Result<()> {
         seeds: (0..args.seeds).collect(),
         methods,
         seed_limits,
+        pairs: args.pairs,
         reuse: None,
         out: out.clone(),
     };
     let mut one = |method: Method, cfg: &Config, data: &ganad_core::data::SplitData, dir: &Path, resume: bool| {
-        println!("class {} seed {} {}{}", cfg.data.normal_class, cfg.seed, method.name(), if resume { " (resuming)" } else { "" });
+        println!("{}{}", dir.file_name().unwrap_or_default().to_string_lossy(), if resume { " (resuming)" } else { "" });
         run_one(method, cfg, profile, data, dir, resume)
     };
-    let mut done = |r: &RunRecord| {
-        println!("class {} ({}) seed {} {}: test AUROC {:.5}", r.normal_class, data::CLASS_NAMES[r.normal_class as usize], r.seed, r.method.name(), r.evaluation.test.auroc)
-    };
+    let mut done = |r: &RunRecord| println!("{} ({}): test AUROC {:.5}", sweep::run_dir_name(r), data::CLASS_NAMES[r.normal_class as usize], sweep::reported_auroc(r));
     let records = sweep::run_sweep(&plan, args.shard, &mut one, &mut done)?;
     if let Some(shard) = args.shard {
         println!("shard {}/{} done ({} runs); `ganad sweep --collect {}` writes the summary", shard.index, shard.count, records.len(), out.display());

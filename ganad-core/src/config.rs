@@ -2,7 +2,8 @@
 //! named presets, and `validate()`. It is saved in the run directory before step 0, and
 //! evaluation rebuilds models from it.
 
-use crate::data::split::{check_ratio, SplitSpec};
+use crate::data::split::{check_protocol, SplitSpec};
+use crate::deep_sad::DeepSadConfig;
 use crate::error::{Error, Result};
 use crate::losses::LossWeights;
 use crate::metrics::ThresholdRule;
@@ -91,16 +92,38 @@ pub struct Config {
     pub patch: PatchConfig,
     pub train: TrainConfig,
     pub eval: EvalConfig,
+    /// The Deep SAD baseline's schedule (set in its runs only; see [`crate::deep_sad`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deep_sad: Option<DeepSadConfig>,
 }
 
+/// The protocol: which images train, with which labels, and what validates.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DataConfig {
     /// The normal class, 0..9 (0 = T-shirt/top … 9 = Ankle boot); the other nine are anomalies.
     pub normal_class: u8,
     /// Labelled anomalies in training per normal training image (0.01 = 1 %; 0 = normal-only).
+    ///
+    /// Deep SAD's γ_l (`ratio_known_outlier`) counts them as a share of *all* training images,
+    /// the labelled and polluting ones included: anomaly_ratio = γ_l / ((1 − γ_l)(1 − γ_p))
+    /// ([`crate::data::split::ratio_for_labelled_share`]; `--labelled-share` converts), so
+    /// γ_l = 0.01 at γ_p = 0.1 is a ratio of 0.01122: 67 labelled anomalies for 6,000 normals,
+    /// as in their code.
     pub anomaly_ratio: f64,
-    /// Share of the normal class's training images held out for validation (thresholds, checkpoints).
+    /// The anomaly classes the labelled anomalies are drawn from, evenly; `None` = all nine
+    /// (ganad's protocol). Deep SAD's protocol names one ("known anomaly class"); the test
+    /// split still holds all nine.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub known_anomaly_classes: Option<Vec<u8>>,
+    /// Deep SAD's γ_p: the share of the unlabelled training images that are anomalies of any of
+    /// the nine classes, drawn at random and never labelled, so every method trains on them as
+    /// if they were normal (0 = clean normals; Deep SAD's experiments use 0.1).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub pollution: f64,
+    /// Share of the normal class's training images held out for validation (per-epoch
+    /// validation AUROC, the threshold), with as many images of each other class; 0 = train on
+    /// every normal and hold out nothing (the one-class and Deep SAD protocols).
     pub validation_share: f64,
     /// Use at most this many normal training images (quick runs); `None` = all.
     pub max_train_normals: Option<usize>,
@@ -179,6 +202,40 @@ pub struct TrainConfig {
     /// What the convolutions compute in: "auto" = bf16 on a CPU with native bf16 units
     /// (AVX-512 BF16 or AMX; `ganad doctor` says), fp32 elsewhere; or "fp32", "bf16".
     pub precision: PrecisionChoice,
+    /// Which epoch's weights the run reports: the last of the fixed schedule (no label chooses
+    /// it), or the best validation AUROC (then the validation set's labels choose it).
+    /// Configs saved before this field existed reported the best epoch, and read back so.
+    #[serde(default = "CheckpointRule::before_the_field")]
+    pub checkpoint: CheckpointRule,
+}
+
+/// Which epoch a run reports (`train.checkpoint`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckpointRule {
+    /// The last epoch of the fixed schedule.
+    #[default]
+    Last,
+    /// The epoch with the best validation AUROC.
+    BestValidation,
+}
+
+impl CheckpointRule {
+    fn before_the_field() -> Self {
+        CheckpointRule::BestValidation
+    }
+
+    /// How the rule reads under a table.
+    pub fn describe(self) -> &'static str {
+        match self {
+            CheckpointRule::Last => "the last epoch of the fixed schedule (no label chooses it)",
+            CheckpointRule::BestValidation => "the epoch with the best validation AUROC",
+        }
+    }
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 /// The `train.precision` setting; [`crate::device::precision`] resolves it for a device.
@@ -245,7 +302,15 @@ impl Default for Config {
 
 impl Default for DataConfig {
     fn default() -> Self {
-        DataConfig { normal_class: 0, anomaly_ratio: 0.01, validation_share: 0.1, max_train_normals: None, data_dir: None }
+        DataConfig {
+            normal_class: 0,
+            anomaly_ratio: 0.01,
+            known_anomaly_classes: None,
+            pollution: 0.0,
+            validation_share: 0.1,
+            max_train_normals: None,
+            data_dir: None,
+        }
     }
 }
 
@@ -283,6 +348,7 @@ impl Default for TrainConfig {
             rotation_share: 1.0,
             seed: None,
             precision: PrecisionChoice::Auto,
+            checkpoint: CheckpointRule::Last,
         }
     }
 }
@@ -310,6 +376,7 @@ impl Config {
             patch: PatchConfig::default(),
             train: TrainConfig::default(),
             eval: EvalConfig::default(),
+            deep_sad: None,
         };
         match profile {
             Profile::Quick => {
@@ -360,10 +427,12 @@ impl Config {
     }
 
     pub fn validate(&self) -> Result<()> {
-        crate::data::fashion_mnist::check_class(self.data.normal_class as i64)?;
-        check_ratio(self.data.anomaly_ratio)?;
-        if !(self.data.validation_share > 0.0 && self.data.validation_share < 1.0) {
-            return Err(Error::config("data.validation_share", format!("{} must lie in (0, 1)", self.data.validation_share)));
+        check_protocol(&self.split_spec())?;
+        if self.train.checkpoint == CheckpointRule::BestValidation && self.data.validation_share == 0.0 {
+            return Err(Error::config("train.checkpoint", "best_validation needs a validation set: set data.validation_share > 0, or report the last epoch"));
+        }
+        if let Some(d) = &self.deep_sad {
+            d.validate()?;
         }
         self.loss.validate()?;
         self.eval.score.validate()?;
@@ -431,6 +500,8 @@ impl Config {
         SplitSpec {
             normal_class: self.data.normal_class,
             anomaly_ratio: self.data.anomaly_ratio,
+            known_anomaly_classes: self.data.known_anomaly_classes.clone(),
+            pollution: self.data.pollution,
             validation_share: self.data.validation_share,
             max_train_normals: self.data.max_train_normals,
             seed: self.seed,
@@ -495,9 +566,25 @@ mod tests {
         let mut c = Config::default();
         c.train.rotation_share = 0.0;
         assert!(c.validate().unwrap_err().to_string().contains("train.rotation_share"));
-        // Runs saved before the field existed turned the whole batch, and read back so.
+        // Runs saved before the field existed turned the whole batch, and read back so; they
+        // reported the best epoch on validation.
         let c: Config = serde_json::from_str(r#"{"train": {"epochs": 6}}"#).unwrap();
         assert_eq!(c.train.rotation_share, 1.0);
+        assert_eq!(c.train.checkpoint, CheckpointRule::BestValidation);
+        assert_eq!(Config::default().train.checkpoint, CheckpointRule::Last);
+        let mut c = Config::default();
+        (c.data.validation_share, c.train.checkpoint) = (0.0, CheckpointRule::BestValidation);
+        assert!(c.validate().unwrap_err().to_string().contains("needs a validation set"));
+        c.train.checkpoint = CheckpointRule::Last;
+        c.validate().unwrap();
+        c.data.known_anomaly_classes = Some(vec![0]);
+        assert!(c.validate().unwrap_err().to_string().contains("data.known_anomaly_classes"));
+        c.data.known_anomaly_classes = Some(vec![1]);
+        c.data.pollution = 0.7;
+        assert!(c.validate().unwrap_err().to_string().contains("data.pollution"));
+        // The protocol fields stay out of the saved configs of the protocol before them.
+        let json = serde_json::to_string(&Config::default()).unwrap();
+        assert!(!json.contains("pollution") && !json.contains("known_anomaly_classes") && !json.contains("deep_sad"), "{json}");
         // Partial files fill the rest from defaults.
         let c: Config = serde_json::from_str(r#"{"data": {"normal_class": 6}}"#).unwrap();
         assert_eq!((c.data.normal_class, c.train.batch_size), (6, 64));

@@ -1,5 +1,9 @@
 //! Evaluation, written once for every scorer: validation picks the threshold, the test split
 //! gives the reported numbers, and every test score is kept so anyone can recompute them.
+//! Where the protocol holds no validation set, the training images pick the threshold, with
+//! the labels the protocol gives them (unlabelled = normal), so no label outside its budget is
+//! used; with no labelled anomaly there either, the threshold needs no label
+//! ([`ThresholdRule::NormalQuantile95`]).
 
 use crate::data::{ImageSet, SplitData, NUM_CLASSES};
 use crate::error::Result;
@@ -33,6 +37,13 @@ pub struct Threshold {
     pub rule: ThresholdRule,
     /// Scores ≥ this are flagged anomalous.
     pub value: f32,
+    /// The images that chose it: "validation", or "training" where there is no validation set.
+    #[serde(default = "validation_name")]
+    pub chosen_on: String,
+}
+
+fn validation_name() -> String {
+    "validation".into()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,7 +59,8 @@ pub struct SetMetrics {
 pub struct Evaluation {
     pub scorer: String,
     pub threshold: Threshold,
-    pub validation: SetMetrics,
+    /// On the images that chose the threshold; `None` where they hold one class only.
+    pub validation: Option<SetMetrics>,
     pub test: SetMetrics,
     pub per_class: Vec<ClassDetection>,
 }
@@ -73,10 +85,14 @@ pub fn score_records(set: &ImageSet, scores: &[f32]) -> Vec<ScoreRecord> {
         .collect()
 }
 
-/// Metrics from saved scores: validation picks the threshold, test is measured at it.
-pub fn evaluate_scores(scorer: &str, validation: &[ScoreRecord], test: &[ScoreRecord], rule: ThresholdRule) -> Result<Evaluation> {
+/// Metrics from saved scores: `validation` (the images named by `chosen_on`) picks the
+/// threshold, test is measured at it. A rule that needs both classes falls back to
+/// [`ThresholdRule::NormalQuantile95`] where `validation` holds no anomaly.
+pub fn evaluate_scores(scorer: &str, validation: &[ScoreRecord], test: &[ScoreRecord], rule: ThresholdRule, chosen_on: &str) -> Result<Evaluation> {
     let validation_scores: Vec<f32> = validation.iter().map(|r| r.score).collect();
     let validation_labels: Vec<bool> = validation.iter().map(|r| r.label == 1).collect();
+    let both = validation_labels.iter().any(|&l| l) && validation_labels.iter().any(|&l| !l);
+    let rule = if both { rule } else { ThresholdRule::NormalQuantile95 };
     let value = metrics::select_threshold(&validation_scores, &validation_labels, rule)?;
     let test_scores: Vec<f32> = test.iter().map(|r| r.score).collect();
     let test_labels: Vec<bool> = test.iter().map(|r| r.label == 1).collect();
@@ -88,8 +104,8 @@ pub fn evaluate_scores(scorer: &str, validation: &[ScoreRecord], test: &[ScoreRe
         .collect();
     Ok(Evaluation {
         scorer: scorer.to_string(),
-        threshold: Threshold { rule, value },
-        validation: SetMetrics::new(&validation_scores, &validation_labels, value)?,
+        threshold: Threshold { rule, value, chosen_on: chosen_on.to_string() },
+        validation: both.then(|| SetMetrics::new(&validation_scores, &validation_labels, value)).transpose()?,
         test: SetMetrics::new(&test_scores, &test_labels, value)?,
         per_class,
     })
@@ -113,11 +129,27 @@ pub fn auroc_by_anomaly_class(records: &[ScoreRecord]) -> Result<BTreeMap<u8, f6
         .collect()
 }
 
-/// Scores validation and test with `scorer` and evaluates. Returns both sets' score records too.
+/// The scores of the images that pick the threshold, and their name: the validation set, or
+/// where there is none the training images, labelled as the protocol labels them (the
+/// unlabelled ones, pollution included, as normal; the labelled anomalies as anomalies).
+pub fn threshold_set(scorer: &dyn Scorer, data: &SplitData, batch_size: usize) -> (Vec<ScoreRecord>, &'static str) {
+    if !data.validation.is_empty() {
+        return (score_records(&data.validation, &score_set(scorer, &data.validation, batch_size)), "validation");
+    }
+    let mut records = Vec::with_capacity(data.train_normal.len() + data.train_anomaly.len());
+    for (set, label) in [(&data.train_normal, 0u8), (&data.train_anomaly, 1u8)] {
+        let scores = score_set(scorer, set, batch_size);
+        records.extend(score_records(set, &scores).into_iter().map(|r| ScoreRecord { label, ..r }));
+    }
+    (records, "training")
+}
+
+/// Scores the threshold's images and the test split with `scorer` and evaluates. Returns both
+/// sets' score records too.
 pub fn evaluate(scorer: &dyn Scorer, data: &SplitData, rule: ThresholdRule, batch_size: usize) -> Result<(Evaluation, Vec<ScoreRecord>, Vec<ScoreRecord>)> {
-    let validation = score_records(&data.validation, &score_set(scorer, &data.validation, batch_size));
+    let (validation, chosen_on) = threshold_set(scorer, data, batch_size);
     let test = score_records(&data.test, &score_set(scorer, &data.test, batch_size));
-    let evaluation = evaluate_scores(scorer.name(), &validation, &test, rule)?;
+    let evaluation = evaluate_scores(scorer.name(), &validation, &test, rule, chosen_on)?;
     Ok((evaluation, validation, test))
 }
 
@@ -136,5 +168,21 @@ mod tests {
         let labels: Vec<bool> = records.iter().map(|r| r.label == 1).collect();
         let overall = metrics::auroc(&scores, &labels).unwrap();
         assert!((overall - by_class.values().sum::<f64>() / 3.0).abs() < 1e-12, "equal class sizes: the overall AUROC is their mean");
+    }
+
+    #[test]
+    fn a_threshold_set_of_one_class_needs_no_label() {
+        let record = |label: u8, score: f32| ScoreRecord { index: 0, class: label, label, score };
+        let normals: Vec<ScoreRecord> = (0..20).map(|i| record(0, i as f32)).collect();
+        let test = [record(0, 1.0), record(1, 19.5), record(1, 3.0)];
+        let e = evaluate_scores("x", &normals, &test, ThresholdRule::BestF1, "training").unwrap();
+        assert_eq!((e.threshold.rule, e.threshold.value, e.threshold.chosen_on.as_str()), (ThresholdRule::NormalQuantile95, 18.0, "training"));
+        assert!(e.validation.is_none(), "no AUROC of one class");
+        assert_eq!(e.test.confusion.true_anomaly, 1);
+        let mut both = normals.clone();
+        both.push(record(1, 30.0));
+        let e = evaluate_scores("x", &both, &test, ThresholdRule::BestF1, "validation").unwrap();
+        assert_eq!((e.threshold.rule, e.threshold.value), (ThresholdRule::BestF1, 30.0));
+        assert_eq!(e.validation.unwrap().auroc, 1.0);
     }
 }

@@ -2,13 +2,14 @@
 //! (random) → score → evaluate → `run.json` + Parquet. The CLI and the notebooks call these
 //! same functions.
 
-use crate::config::{AugmentConfig, Config, Profile, Schedule};
+use crate::config::{AugmentConfig, CheckpointRule, Config, PrecisionChoice, Profile, Schedule};
 use crate::data::{FashionMnist, SourceOptions, SplitData};
 use crate::error::Result;
 use crate::evaluate::evaluate;
 use crate::losses::LossWeights;
 use crate::model::Model;
-use crate::run::{LastEpoch, Method, Provenance, RunRecord, SplitSizes, Timings};
+use crate::deep_sad::DeepSadConfig;
+use crate::run::{EpochResult, Method, Provenance, RunRecord, SplitSizes, Timings};
 use crate::score::{score_set, RandomScorer, ScoreConfig, Scorer};
 use crate::train::{EpochRecord, StepRecord, TrainState, Trainer};
 use std::path::Path;
@@ -28,6 +29,8 @@ fn no_losses() -> LossWeights {
         anomaly_discriminator: 0.0,
         discriminator_classification: 0.0,
         rotation: 0.0,
+        deep_sad_pretraining: 0.0,
+        deep_sad: 0.0,
     }
 }
 
@@ -60,13 +63,28 @@ pub fn classifier_config(cfg: &Config) -> Config {
     c
 }
 
+/// The Deep SAD baseline as a config: its own schedule (Ruff et al.'s, or a few seconds in the
+/// quick profile, unless `cfg` sets one), PyTorch's Adam defaults, fp32, no augmentation.
+pub fn deep_sad_config(cfg: &Config, profile: Option<Profile>) -> Config {
+    let mut c = baseline_config(cfg, LossWeights { deep_sad_pretraining: 1.0, deep_sad: 1.0, ..no_losses() });
+    let d = cfg.deep_sad.clone().unwrap_or_else(|| if profile == Some(Profile::Quick) { DeepSadConfig::quick() } else { DeepSadConfig::default() });
+    c.train.epochs = d.pretrain_epochs + d.epochs;
+    c.train.batch_size = d.batch_size;
+    (c.train.learning_rate, c.train.beta1, c.train.beta2) = (d.learning_rate, 0.9, 0.999);
+    c.train.precision = PrecisionChoice::Fp32;
+    c.deep_sad = Some(d);
+    c
+}
+
 /// The config a method actually trains with (a baseline's does not depend on the GAN's recipe).
-pub fn method_config(method: Method, cfg: &Config) -> Config {
+/// `profile` sizes the Deep SAD baseline's schedule.
+pub fn method_config(method: Method, cfg: &Config, profile: Option<Profile>) -> Config {
     match method {
         Method::Gan => cfg.clone(),
         Method::Classifier => classifier_config(cfg),
         Method::Autoencoder => autoencoder_config(cfg),
         Method::Random => baseline_config(cfg, no_losses()),
+        Method::DeepSad => deep_sad_config(cfg, profile),
     }
 }
 
@@ -91,35 +109,54 @@ pub struct Hooks<'a> {
 }
 
 /// Trains (or not) `method` on `data`, evaluates it and writes `out_dir/run.json` (and the
-/// Parquet files beside it). The reported numbers come from the best epoch on validation; the
-/// last epoch's test AUROC is recorded beside them.
+/// Parquet files beside it). The reported numbers come from the epoch `train.checkpoint`
+/// names (the last, by default); the other epoch's test AUROC is recorded beside them where
+/// the run has a validation set.
 pub fn run(method: Method, cfg: &Config, profile: Option<Profile>, data: &SplitData, out_dir: &Path, resume: bool, hooks: Hooks) -> Result<RunRecord> {
     let provenance = Provenance::now();
-    let cfg = method_config(method, cfg);
+    let cfg = method_config(method, cfg, profile);
     if method == Method::Classifier && data.train_anomaly.is_empty() {
         return Err(crate::Error::config("data.anomaly_ratio", "the classifier baseline needs labelled anomalies (anomaly ratio > 0)"));
     }
     let rule = cfg.eval.threshold_rule;
     let batch = cfg.train.eval_batch_size;
     let started = Instant::now();
-    let (evaluation, validation_scores, test_scores, train_s, evaluate_s, state, last_epoch);
+    let (evaluation, validation_scores, test_scores, train_s, evaluate_s, state, last_epoch, best_validation_epoch);
     if method.trains() {
         let mut trainer = if resume { Trainer::resume(method, &cfg, data, out_dir)? } else { Trainer::new(method, &cfg, data, out_dir)? };
         trainer.fit(hooks.on_step, hooks.on_epoch)?;
         train_s = trainer.state.train_s;
         let t = Instant::now();
-        let last_scores = score_set(trainer.scorer().as_ref(), &data.test, batch);
-        let last = trainer.state.epochs.last().expect("at least one epoch");
-        last_epoch = Some(LastEpoch { epoch: last.epoch, validation_auroc: last.validation_auroc, test_auroc: crate::metrics::auroc(&last_scores, &data.test.labels)? });
-        trainer.load_best()?;
-        (evaluation, validation_scores, test_scores) = evaluate(trainer.scorer().as_ref(), data, rule, batch)?;
+        let last = trainer.state.epochs.last().expect("at least one epoch").clone();
+        let test_auroc_of = |trainer: &Trainer| crate::metrics::auroc(&score_set(trainer.scorer().as_ref(), &data.test, batch), &data.test.labels);
+        let best = trainer.state.best_epoch.map(|epoch| (epoch, trainer.state.best_validation_auroc));
+        match cfg.train.checkpoint {
+            CheckpointRule::Last => {
+                (evaluation, validation_scores, test_scores) = evaluate(trainer.scorer().as_ref(), data, rule, batch)?;
+                last_epoch = Some(EpochResult { epoch: last.epoch, validation_auroc: last.validation_auroc, test_auroc: evaluation.test.auroc });
+                best_validation_epoch = match best {
+                    Some((epoch, validation_auroc)) if epoch == last.epoch => Some(EpochResult { epoch, validation_auroc, test_auroc: evaluation.test.auroc }),
+                    Some((epoch, validation_auroc)) => {
+                        trainer.load_best()?;
+                        Some(EpochResult { epoch, validation_auroc, test_auroc: test_auroc_of(&trainer)? })
+                    }
+                    None => None,
+                };
+            }
+            CheckpointRule::BestValidation => {
+                last_epoch = Some(EpochResult { epoch: last.epoch, validation_auroc: last.validation_auroc, test_auroc: test_auroc_of(&trainer)? });
+                trainer.load_best()?;
+                (evaluation, validation_scores, test_scores) = evaluate(trainer.scorer().as_ref(), data, rule, batch)?;
+                best_validation_epoch = best.map(|(epoch, validation_auroc)| EpochResult { epoch, validation_auroc, test_auroc: evaluation.test.auroc });
+            }
+        }
         evaluate_s = t.elapsed().as_secs_f64();
         state = std::mem::take(&mut trainer.state);
     } else {
         crate::atomic::write_json(&out_dir.join("config.json"), &cfg)?;
         let scorer = RandomScorer::new(cfg.seed);
         (evaluation, validation_scores, test_scores) = evaluate(&scorer as &dyn Scorer, data, rule, batch)?;
-        (train_s, last_epoch, state) = (0.0, None, TrainState::default());
+        (train_s, last_epoch, best_validation_epoch, state) = (0.0, None, None, TrainState::default());
         evaluate_s = started.elapsed().as_secs_f64();
     }
     let record = RunRecord {
@@ -131,17 +168,14 @@ pub fn run(method: Method, cfg: &Config, profile: Option<Profile>, data: &SplitD
         device: crate::device::describe(data.device()),
         precision: method.trains().then(|| crate::device::precision(cfg.train.precision, data.device()).map(|p| p.name().to_string())).transpose()?,
         timings: Timings { data_s: data.prepare_s, train_s, evaluate_s },
-        split_sizes: SplitSizes {
-            train_normal: data.train_normal.len(),
-            train_anomaly: data.train_anomaly.len(),
-            validation: data.validation.len(),
-            test: data.test.len(),
-        },
+        split_sizes: SplitSizes::of(&data.split),
+        protocol: crate::protocol::describe(&cfg, &SplitSizes::of(&data.split)),
         config: cfg,
         provenance,
         epochs: state.epochs,
         best_epoch: state.best_epoch,
         last_epoch,
+        best_validation_epoch,
         evaluation,
         history: state.history,
         validation_scores,
@@ -170,8 +204,8 @@ mod tests {
     #[test]
     fn a_baselines_config_does_not_depend_on_the_gans_recipe() {
         let (paper, ganad) = (Config::recipe(Recipe::Paper, Profile::Default), Config::recipe(Recipe::Ganad, Profile::Default));
-        for method in [Method::Classifier, Method::Autoencoder, Method::Random] {
-            let (from_paper, from_ganad) = (method_config(method, &paper), method_config(method, &ganad));
+        for method in [Method::Classifier, Method::Autoencoder, Method::Random, Method::DeepSad] {
+            let (from_paper, from_ganad) = (method_config(method, &paper, None), method_config(method, &ganad, None));
             assert_eq!(from_paper, Config { recipe: Recipe::Paper, ..from_ganad }, "{}", method.name());
         }
     }

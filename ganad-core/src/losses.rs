@@ -42,6 +42,17 @@ pub struct LossWeights {
     /// λr · the cross-entropy of D_N's rotation head on the normals turned by 0°, 90°, 180° and
     /// 270°, added to D_N's loss: not in the paper (0 there); it needs no labelled anomaly.
     pub rotation: f64,
+    /// The Deep SAD baseline's autoencoder pretraining (mean squared error); 0 for the GAN.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub deep_sad_pretraining: f64,
+    /// The Deep SAD baseline's objective (distance to the centre); 0 for the GAN.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub deep_sad: f64,
+}
+
+/// Unused terms of other methods stay out of saved configs, which read back as they were.
+fn is_zero(w: &f64) -> bool {
+    *w == 0.0
 }
 
 impl Default for LossWeights {
@@ -60,6 +71,8 @@ impl Default for LossWeights {
             anomaly_discriminator: 0.5,
             discriminator_classification: 0.0,
             rotation: 0.0,
+            deep_sad_pretraining: 0.0,
+            deep_sad: 0.0,
         }
     }
 }
@@ -80,6 +93,8 @@ impl LossWeights {
             &mut self.anomaly_discriminator,
             &mut self.discriminator_classification,
             &mut self.rotation,
+            &mut self.deep_sad_pretraining,
+            &mut self.deep_sad,
         ]
     }
 
@@ -121,8 +136,9 @@ impl LossWeights {
     }
 }
 
-/// How many terms: the paper's eight, our two classification terms and the rotation term.
-pub const TERMS: usize = 11;
+/// How many terms: the paper's eight, our two classification terms and the rotation term, and
+/// the Deep SAD baseline's two.
+pub const TERMS: usize = 13;
 
 /// The terms that train the generator (or the classifier baseline): the first seven.
 pub const GENERATOR_TERMS: usize = 7;
@@ -144,6 +160,10 @@ pub struct LossParts<T> {
     pub discriminator_classification: Option<T>,
     #[serde(default)]
     pub rotation: Option<T>,
+    #[serde(default)]
+    pub deep_sad_pretraining: Option<T>,
+    #[serde(default)]
+    pub deep_sad: Option<T>,
 }
 
 impl<T> LossParts<T> {
@@ -159,6 +179,8 @@ impl<T> LossParts<T> {
         "anomaly_discriminator",
         "discriminator_classification",
         "rotation",
+        "deep_sad_pretraining",
+        "deep_sad",
     ];
 
     /// The terms in [`Self::NAMES`] order.
@@ -175,12 +197,14 @@ impl<T> LossParts<T> {
             self.anomaly_discriminator.as_ref(),
             self.discriminator_classification.as_ref(),
             self.rotation.as_ref(),
+            self.deep_sad_pretraining.as_ref(),
+            self.deep_sad.as_ref(),
         ]
     }
 
     /// The inverse of [`Self::terms`] (owned).
     pub fn from_terms(t: [Option<T>; TERMS]) -> Self {
-        let [reconstruction, patch, latent, normal_adversarial, abc, anomaly_adversarial, classification, normal_discriminator, anomaly_discriminator, discriminator_classification, rotation] = t;
+        let [reconstruction, patch, latent, normal_adversarial, abc, anomaly_adversarial, classification, normal_discriminator, anomaly_discriminator, discriminator_classification, rotation, deep_sad_pretraining, deep_sad] = t;
         LossParts {
             reconstruction,
             patch,
@@ -193,6 +217,8 @@ impl<T> LossParts<T> {
             anomaly_discriminator,
             discriminator_classification,
             rotation,
+            deep_sad_pretraining,
+            deep_sad,
         }
     }
 

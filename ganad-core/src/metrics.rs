@@ -106,11 +106,30 @@ pub enum ThresholdRule {
     BestF1,
     /// Maximise Youden's J = TPR − FPR.
     Youden,
+    /// Flag what scores above 95 % of the images taken for normal: needs no anomaly label (what
+    /// the others fall back to where the threshold's set holds no anomaly).
+    NormalQuantile95,
+}
+
+/// The score above which a share `1 − q` of `scores` lies: the ⌈q·n⌉-th smallest (so at least
+/// a share q of the scores is ≤ it). Empty input gives +∞ (nothing is flagged).
+pub fn quantile(scores: &[f32], q: f64) -> f32 {
+    if scores.is_empty() {
+        return f32::INFINITY;
+    }
+    let mut sorted = scores.to_vec();
+    sorted.sort_unstable_by(f32::total_cmp);
+    let k = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[k - 1]
 }
 
 /// The threshold (flag scores ≥ it) that maximises `rule`; exact ties go to the higher
 /// threshold. Both rules are compared as exact fractions, so ties are real ties.
 pub fn select_threshold(scores: &[f32], labels: &[bool], rule: ThresholdRule) -> Result<f32> {
+    if rule == ThresholdRule::NormalQuantile95 {
+        let normal: Vec<f32> = scores.iter().zip(labels).filter(|(_, &l)| !l).map(|(&s, _)| s).collect();
+        return Ok(quantile(&normal, 0.95));
+    }
     let (pos, neg) = check(scores, labels)?;
     // value = num / den
     let fraction = |p: &RocPoint| -> (i128, i128) {
@@ -118,6 +137,7 @@ pub fn select_threshold(scores: &[f32], labels: &[bool], rule: ThresholdRule) ->
         match rule {
             ThresholdRule::BestF1 => (2 * tp, tp + fp + pos),
             ThresholdRule::Youden => (tp * neg - fp * pos, pos * neg),
+            ThresholdRule::NormalQuantile95 => unreachable!("answered above"),
         }
     };
     let mut best: Option<((i128, i128), f32)> = None;
@@ -241,6 +261,11 @@ mod tests {
         assert!((c.f1() - 6.0 / 7.0).abs() < 1e-12);
         let per_class = flagged_per_class(&scores, &[0, 0, 1, 0, 2, 2], 0.3, 3);
         assert_eq!(per_class, vec![(3, 1), (1, 1), (2, 2)]);
+        assert_eq!(quantile(&[3.0, 1.0, 2.0, 4.0], 0.5), 2.0);
+        assert_eq!(quantile(&[3.0, 1.0, 2.0, 4.0], 0.95), 4.0);
+        assert_eq!(quantile(&[], 0.95), f32::INFINITY);
+        // The normals score 0.1, 0.2 and 0.7: 95 % of three is all three, so the largest.
+        assert_eq!(select_threshold(&scores, &labels, ThresholdRule::NormalQuantile95).unwrap(), 0.7);
         let roc = roc_curve(&scores, &labels).unwrap();
         assert_eq!((roc[0].fpr, roc[0].tpr), (0.0, 0.0));
         assert_eq!((roc.last().unwrap().fpr, roc.last().unwrap().tpr), (1.0, 1.0));

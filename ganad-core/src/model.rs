@@ -1,8 +1,9 @@
 //! What a run trains: the GAN (which, with only the reconstruction term, is the autoencoder
-//! baseline) or the classifier baseline. Each network lives in its own VarStore, is trained by
-//! its own Adam on its own objective, and is saved under its own name.
+//! baseline), the classifier baseline or the Deep SAD baseline. Each network lives in its own
+//! VarStore, is trained by its own Adam on its own objective, and is saved under its own name.
 
 use crate::config::Config;
+use crate::deep_sad::{DeepSad, DeepSadScorer, DEEP_SAD};
 use crate::gan::{Gan, ANOMALY_DISCRIMINATOR, GENERATOR, NORMAL_DISCRIMINATOR};
 use crate::losses::{self, LossParts, LossWeights};
 use crate::nets::Classifier;
@@ -15,6 +16,7 @@ pub const CLASSIFIER: &str = "classifier";
 pub enum Model {
     Gan(Gan),
     Classifier { vs: nn::VarStore, net: Classifier },
+    DeepSad(DeepSad),
 }
 
 impl Model {
@@ -28,6 +30,10 @@ impl Model {
                 let net = Classifier::new(&vs.root(), cfg.model.discriminator_width, precision);
                 Model::Classifier { vs, net }
             }
+            Method::DeepSad => {
+                let d = cfg.deep_sad.as_ref().ok_or_else(|| crate::Error::config("deep_sad", "a Deep SAD run needs the deep_sad section (experiment::method_config adds it)"))?;
+                Model::DeepSad(DeepSad::new(d, device))
+            }
             Method::Gan | Method::Autoencoder | Method::Random => Model::Gan(Gan::new(cfg, device, precision)),
         })
     }
@@ -37,6 +43,7 @@ impl Model {
         match self {
             Model::Gan(gan) => gan.stores(),
             Model::Classifier { vs, .. } => vec![(CLASSIFIER, vs)],
+            Model::DeepSad(d) => vec![(DEEP_SAD, &d.vs)],
         }
     }
 
@@ -44,6 +51,7 @@ impl Model {
         match self {
             Model::Gan(gan) => gan.stores_mut(),
             Model::Classifier { vs, .. } => vec![(CLASSIFIER, vs)],
+            Model::DeepSad(d) => vec![(DEEP_SAD, &mut d.vs)],
         }
     }
 
@@ -54,7 +62,7 @@ impl Model {
     pub fn gan(&self) -> Option<&Gan> {
         match self {
             Model::Gan(gan) => Some(gan),
-            Model::Classifier { .. } => None,
+            Model::Classifier { .. } | Model::DeepSad(_) => None,
         }
     }
 
@@ -72,6 +80,10 @@ impl Model {
                     parts.classification = Some(losses::classification(&logits, b));
                 }
                 parts
+            }
+            Model::DeepSad(d) => {
+                let terms = d.losses(normals, anomalies);
+                LossParts { deep_sad_pretraining: terms.pretraining, deep_sad: terms.deep_sad, ..Default::default() }
             }
         }
     }
@@ -103,6 +115,12 @@ impl Model {
                 v
             }
             Model::Classifier { .. } => parts.classification.as_ref().map(|l| vec![(CLASSIFIER, l * w.classification)]).unwrap_or_default(),
+            // One store: while pretraining the decoder learns with the encoder; afterwards the
+            // objective does not reach it, and its gradient is zero.
+            Model::DeepSad(_) => [(&parts.deep_sad_pretraining, w.deep_sad_pretraining), (&parts.deep_sad, w.deep_sad)]
+                .into_iter()
+                .filter_map(|(t, l)| t.as_ref().map(|t| (DEEP_SAD, t * l)))
+                .collect(),
         }
     }
 
@@ -118,6 +136,7 @@ impl Model {
                 cfg.train.eval_batch_size,
             )),
             Model::Classifier { net, .. } => Box::new(ClassifierScorer { net }),
+            Model::DeepSad(model) => Box::new(DeepSadScorer { model }),
         }
     }
 }

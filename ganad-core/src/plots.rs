@@ -156,19 +156,20 @@ pub fn loss_curves(history: &[StepRecord]) -> Result<Svg> {
     })
 }
 
-/// Validation AUROC per epoch.
+/// Validation AUROC per epoch (an empty chart that says so where there is no validation set).
 pub fn validation_curve(epochs: &[EpochRecord]) -> Result<Svg> {
-    let lo = epochs.iter().map(|e| e.validation_auroc).fold(1.0, f64::min).min(0.9) - 0.02;
+    let points: Vec<(f64, f64)> = epochs.iter().filter_map(|e| e.validation_auroc.map(|v| (e.epoch as f64, v))).collect();
+    let lo = points.iter().map(|p| p.1).fold(1.0, f64::min).min(0.9) - 0.02;
+    let caption = if points.is_empty() { "Validation AUROC per epoch: no validation set" } else { "Validation AUROC per epoch" };
     svg(SIZE, |root| {
         let mut chart = ChartBuilder::on(root)
-            .caption("Validation AUROC per epoch", ("sans-serif", 20))
+            .caption(caption, ("sans-serif", 20))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(50)
             .build_cartesian_2d(0f64..(epochs.len().max(2) - 1) as f64, lo..1.0)
             .map_err(plot_err)?;
         chart.configure_mesh().x_desc("epoch").y_desc("AUROC").draw().map_err(plot_err)?;
-        let points: Vec<(f64, f64)> = epochs.iter().map(|e| (e.epoch as f64, e.validation_auroc)).collect();
         chart.draw_series(LineSeries::new(points.clone(), BLUE.stroke_width(2))).map_err(plot_err)?;
         chart.draw_series(points.into_iter().map(|p| Circle::new(p, 4, BLUE.filled()))).map_err(plot_err)?;
         Ok(())
@@ -325,7 +326,7 @@ mod tests {
         let losses = loss_curves(&history).unwrap();
         is_svg(&losses);
         assert!(losses.0.contains("latent (off)"));
-        let epochs: Vec<EpochRecord> = (0..3).map(|e| EpochRecord { epoch: e, steps: 5, validation_auroc: 0.9 + 0.01 * e as f64, component_aurocs: Default::default(), wall_s: 1.0 }).collect();
+        let epochs: Vec<EpochRecord> = (0..3).map(|e| EpochRecord { epoch: e, steps: 5, validation_auroc: Some(0.9 + 0.01 * e as f64), component_aurocs: Default::default(), wall_s: 1.0 }).collect();
         is_svg(&validation_curve(&epochs).unwrap());
         let c = Confusion { true_normal: 900, false_anomaly: 100, missed_anomaly: 50, true_anomaly: 8950 };
         let heat = confusion_heatmap(&c).unwrap();

@@ -23,10 +23,12 @@ pub enum Method {
     Autoencoder,
     /// Baseline: seeded uniform random scores.
     Random,
+    /// Baseline: Deep SAD (Ruff et al., ICLR 2020), their Fashion-MNIST network and schedule.
+    DeepSad,
 }
 
 impl Method {
-    pub const ALL: [Method; 4] = [Method::Gan, Method::Classifier, Method::Autoencoder, Method::Random];
+    pub const ALL: [Method; 5] = [Method::Gan, Method::Classifier, Method::Autoencoder, Method::Random, Method::DeepSad];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -34,6 +36,7 @@ impl Method {
             Method::Classifier => "classifier",
             Method::Autoencoder => "ae",
             Method::Random => "random",
+            Method::DeepSad => "deep-sad",
         }
     }
 
@@ -89,18 +92,35 @@ pub struct Timings {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SplitSizes {
+    /// Normal-class training images.
     pub train_normal: usize,
+    /// Unlabelled anomalies among the training images (the pollution).
+    #[serde(default)]
+    pub train_pollution: usize,
     pub train_anomaly: usize,
     pub validation: usize,
     pub test: usize,
 }
 
-/// The test AUROC of the last epoch's weights, beside the best-on-validation epoch's that the
-/// run reports: what checkpoint selection bought (or cost).
+impl SplitSizes {
+    pub fn of(split: &crate::data::Split) -> Self {
+        SplitSizes {
+            train_normal: split.train_normal.len(),
+            train_pollution: split.train_pollution.len(),
+            train_anomaly: split.train_anomaly.len(),
+            validation: split.validation.len(),
+            test: split.test.len(),
+        }
+    }
+}
+
+/// One epoch's weights on the test split: the last epoch's and the best-on-validation one's
+/// sit beside whichever the run reports, so what checkpoint selection buys (or costs) shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LastEpoch {
+pub struct EpochResult {
     pub epoch: usize,
-    pub validation_auroc: f64,
+    /// `None` where the protocol holds no validation set.
+    pub validation_auroc: Option<f64>,
     pub test_auroc: f64,
 }
 
@@ -121,14 +141,24 @@ pub struct RunRecord {
     pub precision: Option<String>,
     pub timings: Timings,
     pub split_sizes: SplitSizes,
+    /// The protocol in words: what trained, with which labels, and which epoch is reported.
+    #[serde(default)]
+    pub protocol: String,
     pub epochs: Vec<EpochRecord>,
+    /// The epoch with the best validation AUROC (`None` without a validation set).
     pub best_epoch: Option<usize>,
-    pub last_epoch: Option<LastEpoch>,
+    pub last_epoch: Option<EpochResult>,
+    /// The best-on-validation epoch's test AUROC, where the run reports another epoch (or the
+    /// same as the report, where it reports that one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_validation_epoch: Option<EpochResult>,
     pub evaluation: Evaluation,
     /// One record per optimisation step, with every loss term (None = not computed): `history.parquet`.
     #[serde(skip)]
     pub history: Vec<StepRecord>,
-    /// `validation_scores.parquet`: index into the training split, class, label, score.
+    /// `validation_scores.parquet`: the images that chose the threshold (the validation set, or
+    /// the training images with the protocol's labels): index into the training split, class,
+    /// label, score.
     #[serde(skip)]
     pub validation_scores: Vec<ScoreRecord>,
     /// `test_scores.parquet`: index into the test split, class, label, score.

@@ -1,7 +1,12 @@
-//! One-vs-rest sweeps: every class × seed × method, each run in its own directory. A finished
+//! One-vs-rest sweeps: every class × seed × method (and, on Deep SAD's protocol, every known
+//! anomaly class of each normal class: the 90 pairs), each run in its own directory. A finished
 //! run (run.json present) is kept, an interrupted one resumes, so a sweep can be rerun at will.
 //! The grid can be cut into N fixed, disjoint shards (one per job of a cluster scheduler), and
 //! `collect` summarises whatever runs a sweep directory holds.
+//!
+//! Every headline number is the test AUROC of each run's **last epoch** (one rule for every
+//! method and protocol: no label chooses it); the best epoch on validation shows, where a run
+//! has a validation set, only as a labelled extra column.
 
 use crate::config::{Config, Profile};
 use crate::error::{Error, Result};
@@ -22,6 +27,10 @@ pub struct SweepPlan {
     /// Methods that run only the first N of `seeds` (baselines whose spread is not the question).
     #[serde(default)]
     pub seed_limits: BTreeMap<Method, usize>,
+    /// Deep SAD's grid: each normal class with each other class in turn as the one known
+    /// anomaly class (`data.known_anomaly_classes`), 9 runs per class and seed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pairs: bool,
     /// Another sweep directory whose finished runs of the same config are copied, not retrained.
     #[serde(skip)]
     pub reuse: Option<PathBuf>,
@@ -33,13 +42,18 @@ pub struct SweepPlan {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GridItem {
     pub class: u8,
+    /// The known anomaly class, in a sweep over pairs.
+    pub known: Option<u8>,
     pub seed: u64,
     pub method: Method,
 }
 
 impl std::fmt::Display for GridItem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "class{}-seed{}-{}", self.class, self.seed, self.method.name())
+        match self.known {
+            Some(k) => write!(f, "class{}-known{k}-seed{}-{}", self.class, self.seed, self.method.name()),
+            None => write!(f, "class{}-seed{}-{}", self.class, self.seed, self.method.name()),
+        }
     }
 }
 
@@ -71,14 +85,17 @@ impl SweepPlan {
         self.out.join(item.to_string())
     }
 
-    /// Every cell, class by class, then seed, then method.
+    /// Every cell, class by class (then known anomaly class), then seed, then method.
     pub fn grid(&self) -> Vec<GridItem> {
         let mut items = Vec::new();
         for &class in &self.classes {
-            for (i, &seed) in self.seeds.iter().enumerate() {
-                for &method in &self.methods {
-                    if self.seed_limits.get(&method).is_none_or(|&n| i < n) {
-                        items.push(GridItem { class, seed, method });
+            let known: Vec<Option<u8>> = if self.pairs { (0..crate::data::NUM_CLASSES as u8).filter(|&k| k != class).map(Some).collect() } else { vec![None] };
+            for &known in &known {
+                for (i, &seed) in self.seeds.iter().enumerate() {
+                    for &method in &self.methods {
+                        if self.seed_limits.get(&method).is_none_or(|&n| i < n) {
+                            items.push(GridItem { class, known, seed, method });
+                        }
                     }
                 }
             }
@@ -99,11 +116,14 @@ impl SweepPlan {
         mine.into_iter().map(|i| grid[i]).collect()
     }
 
-    /// The config of one (class, seed), before the method's own changes.
-    pub fn config(&self, class: u8, seed: u64) -> Result<Config> {
+    /// The config of one cell, before the method's own changes.
+    pub fn config(&self, item: &GridItem) -> Result<Config> {
         let mut cfg = self.base.clone();
-        cfg.data.normal_class = class;
-        cfg.seed = seed;
+        cfg.data.normal_class = item.class;
+        cfg.seed = item.seed;
+        if let Some(k) = item.known {
+            cfg.data.known_anomaly_classes = Some(vec![k]);
+        }
         cfg.validate()?;
         Ok(cfg)
     }
@@ -126,7 +146,7 @@ impl SweepPlan {
             return Ok(None);
         }
         let record = RunRecord::load(&dir)?;
-        let planned = experiment::method_config(item.method, &self.config(item.class, item.seed)?);
+        let planned = experiment::method_config(item.method, &self.config(item)?, self.profile);
         if record.config != planned {
             return Err(Error::Checkpoint {
                 path: dir,
@@ -170,16 +190,17 @@ pub type RunOne<'a> = dyn FnMut(Method, &Config, &crate::data::SplitData, &Path,
 pub fn run_sweep(plan: &SweepPlan, shard: Option<Shard>, run_one: &mut RunOne, on_done: &mut dyn FnMut(&RunRecord)) -> Result<Vec<RunRecord>> {
     crate::atomic::write_json(&plan.out.join(SweepPlan::FILE), plan)?;
     let mut records = Vec::new();
-    // Consecutive cells of one (class, seed) share the prepared split.
-    let mut data: Option<((u8, u64), crate::data::SplitData)> = None;
+    // Consecutive cells of one (class, known class, seed) share the prepared split.
+    let mut data: Option<((u8, Option<u8>, u64), crate::data::SplitData)> = None;
     for item in plan.shard(shard) {
         let record = match plan.finished(&item)? {
             Some(record) => record,
             None if plan.reused(&item)?.is_some() => plan.finished(&item)?.expect("just copied"),
             None => {
-                let cfg = plan.config(item.class, item.seed)?;
-                if data.as_ref().is_none_or(|(key, _)| *key != (item.class, item.seed)) {
-                    data = Some(((item.class, item.seed), experiment::prepare(&cfg)?));
+                let cfg = plan.config(&item)?;
+                let key = (item.class, item.known, item.seed);
+                if data.as_ref().is_none_or(|(k, _)| *k != key) {
+                    data = Some((key, experiment::prepare(&cfg)?));
                 }
                 let dir = plan.run_dir(&item);
                 let resume = crate::checkpoint::exists(&dir.join("checkpoints").join("last"));
@@ -212,6 +233,12 @@ pub fn run_quietly(profile: Option<Profile>) -> impl FnMut(Method, &Config, &cra
         let mut on_epoch = |e: &crate::train::EpochRecord| println!("  {}", e.summary());
         experiment::run(method, cfg, profile, data, dir, resume, Hooks { on_step: &mut on_step, on_epoch: &mut on_epoch })
     }
+}
+
+/// The directory name of a run in its sweep (the grid cell it fills).
+pub fn run_dir_name(r: &RunRecord) -> String {
+    let known = r.config.data.known_anomaly_classes.as_ref().filter(|k| k.len() == 1).map(|k| k[0]);
+    GridItem { class: r.normal_class, known, seed: r.seed, method: r.method }.to_string()
 }
 
 /// Parses "0-9" or "0,3,6" into classes.
@@ -258,14 +285,33 @@ pub fn parse_methods(s: &str) -> Result<(Vec<Method>, BTreeMap<Method, usize>)> 
     Ok((methods, limits))
 }
 
-/// Mean ± sd of test AUROC: per class over seeds, and overall as the mean over classes, whose
-/// sd is taken over the per-seed 10-class means (seeds run on every class only).
+/// The headline number of a run: the test AUROC of its last epoch (the rule of every summary;
+/// a run that reports another epoch recorded its last one beside it). The random scorer has
+/// no epochs: its one score.
+pub fn reported_auroc(r: &RunRecord) -> f64 {
+    r.last_epoch.as_ref().map_or(r.evaluation.test.auroc, |l| l.test_auroc)
+}
+
+/// The test AUROC of the best epoch on validation, where the run had a validation set.
+pub fn best_validation_auroc(r: &RunRecord) -> Option<f64> {
+    match (&r.best_validation_epoch, r.config.train.checkpoint) {
+        (Some(b), _) => Some(b.test_auroc),
+        (None, crate::config::CheckpointRule::BestValidation) if r.best_epoch.is_some() => Some(r.evaluation.test.auroc),
+        _ => None,
+    }
+}
+
+/// Mean ± sd of the headline AUROC ([`reported_auroc`]): per class over its runs (seeds, and
+/// known anomaly classes in a sweep over pairs), and overall as the mean over classes, whose sd
+/// is taken over the per-seed class means (seeds run on every class only).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MethodSummary {
     pub per_class: BTreeMap<u8, Stat>,
     pub overall: Stat,
-    /// Test AUROC of the last epoch instead of the best-on-validation one (trained methods).
-    pub overall_last_epoch: Option<f64>,
+    /// The sample sd over every run: in a sweep over pairs, the pair-to-pair spread.
+    pub run_sd: Option<f64>,
+    /// The same mean over the best-on-validation epochs (runs with a validation set only).
+    pub overall_best_validation: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -288,23 +334,30 @@ pub fn summarise(records: &[RunRecord]) -> BTreeMap<String, MethodSummary> {
                 Stat { mean, sd, seeds: v.len() }
             };
             let mut by_class: BTreeMap<u8, Vec<f64>> = BTreeMap::new();
-            let mut by_seed: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
+            let mut by_seed: BTreeMap<u64, BTreeMap<u8, Vec<f64>>> = BTreeMap::new();
             for r in &runs {
-                by_class.entry(r.normal_class).or_default().push(r.evaluation.test.auroc);
-                by_seed.entry(r.seed).or_default().push(r.evaluation.test.auroc);
+                by_class.entry(r.normal_class).or_default().push(reported_auroc(r));
+                by_seed.entry(r.seed).or_default().entry(r.normal_class).or_default().push(reported_auroc(r));
             }
             let per_class: BTreeMap<u8, Stat> = by_class.iter().map(|(c, v)| (*c, stat(v))).collect();
             let class_means: Vec<f64> = per_class.values().map(|s| s.mean).collect();
-            let complete_seeds: Vec<f64> =
-                by_seed.values().filter(|v| v.len() == per_class.len()).map(|v| crate::tables::mean_sd(v).0).collect();
-            let overall = Stat {
-                mean: crate::tables::mean_sd(&class_means).0,
-                sd: crate::tables::mean_sd(&complete_seeds).1,
-                seeds: complete_seeds.len(),
-            };
-            let last: Vec<f64> = runs.iter().filter_map(|r| r.last_epoch.as_ref().map(|l| l.test_auroc)).collect();
-            let overall_last_epoch = (last.len() == runs.len()).then(|| crate::tables::mean_sd(&last).0);
-            (method, MethodSummary { per_class, overall, overall_last_epoch })
+            let mean = |v: &[f64]| crate::tables::mean_sd(v).0;
+            let complete_seeds: Vec<f64> = by_seed
+                .values()
+                .filter(|classes| classes.len() == per_class.len())
+                .map(|classes| mean(&classes.values().map(|v| mean(v)).collect::<Vec<_>>()))
+                .collect();
+            let overall = Stat { mean: mean(&class_means), sd: crate::tables::mean_sd(&complete_seeds).1, seeds: complete_seeds.len() };
+            let all: Vec<f64> = runs.iter().map(|r| reported_auroc(r)).collect();
+            let best: Vec<f64> = runs.iter().filter_map(|r| best_validation_auroc(r)).collect();
+            let overall_best_validation = (best.len() == runs.len()).then(|| {
+                let mut by_class: BTreeMap<u8, Vec<f64>> = BTreeMap::new();
+                for r in &runs {
+                    by_class.entry(r.normal_class).or_default().extend(best_validation_auroc(r));
+                }
+                mean(&by_class.values().map(|v| mean(v)).collect::<Vec<_>>())
+            });
+            (method, MethodSummary { per_class, overall, run_sd: crate::tables::mean_sd(&all).1, overall_best_validation })
         })
         .collect()
 }
@@ -325,16 +378,44 @@ pub fn by_anomaly_class(records: &[RunRecord]) -> Result<BTreeMap<String, BTreeM
     Ok(out)
 }
 
+/// Per method, normal class and known anomaly class: the mean headline AUROC over seeds.
+pub fn by_pair(records: &[RunRecord]) -> BTreeMap<String, BTreeMap<u8, BTreeMap<u8, f64>>> {
+    let mut seeds: BTreeMap<(String, u8, u8), Vec<f64>> = BTreeMap::new();
+    for r in records {
+        if let Some([known]) = r.config.data.known_anomaly_classes.as_deref() {
+            seeds.entry((r.method.name().to_string(), r.normal_class, *known)).or_default().push(reported_auroc(r));
+        }
+    }
+    let mut out: BTreeMap<String, BTreeMap<u8, BTreeMap<u8, f64>>> = BTreeMap::new();
+    for ((method, class, known), values) in seeds {
+        out.entry(method).or_default().entry(class).or_default().insert(known, crate::tables::mean_sd(&values).0);
+    }
+    out
+}
+
 /// The protocol line every summary carries beside its numbers.
 pub fn protocol(records: &[RunRecord]) -> String {
     let Some(r) = records.first() else { return "no runs".into() };
+    let pairs = records.iter().any(|r| r.config.data.known_anomaly_classes.is_some());
+    let d = &r.config.data;
+    let labels = match (r.split_sizes.train_anomaly, &d.known_anomaly_classes) {
+        (0, _) => "no labelled anomaly".to_string(),
+        (n, None) => format!("anomaly ratio {} ({n} labelled anomalies from all nine anomaly classes for {} normals)", d.anomaly_ratio, r.split_sizes.train_normal),
+        (n, Some(_)) => {
+            let share = crate::data::split::labelled_share(r.split_sizes.train_normal, r.split_sizes.train_pollution, n);
+            format!("γ_l = {share:.4} ({n} labelled anomalies of one known anomaly class, each of the other nine in turn)")
+        }
+    };
+    let training = match (r.split_sizes.validation, r.split_sizes.train_pollution) {
+        (0, 0) => format!("all {} training normals, no validation set", r.split_sizes.train_normal),
+        (0, p) => format!("all {} training normals polluted by {p} unlabelled anomalies of all nine classes (γ_p = {}), no validation set", r.split_sizes.train_normal, d.pollution),
+        (v, _) => format!("{} training normals, {v} validation images held out", r.split_sizes.train_normal),
+    };
+    let mean = if pairs { "mean over the (normal, known anomaly) pairs and seeds; per class ± sd over its pairs" } else { "mean ± sample sd over seeds" };
     format!(
-        "test AUROC on the full Fashion-MNIST test split (1,000 normal, 9,000 anomalies), one class normal; anomaly ratio {} \
-         ({} labelled anomalies for {} normals); profile {}; recipe {}; checkpoint = best epoch on validation \
-         (validation picks only the epoch and the threshold); mean ± sample sd over seeds",
-        r.anomaly_ratio,
-        r.split_sizes.train_anomaly,
-        r.split_sizes.train_normal,
+        "{} protocol: test AUROC on the full Fashion-MNIST test split (1,000 normal, 9,000 anomalies), one class normal; {training}; {labels}; \
+         profile {}; GAN recipe {}; reported epoch: the last of each run's fixed schedule, for every method (no label chooses it); {mean}",
+        crate::protocol::name(&r.config),
         r.profile.as_deref().unwrap_or("custom"),
         r.config.recipe.name(),
     )
@@ -352,14 +433,24 @@ pub fn write_summary(out: &Path, records: &[RunRecord], missing: &[GridItem]) ->
     let wide = tables::summary_wide(records)?;
     crate::atomic::write_bytes(&out.join("summary.html"), tables::HtmlTable(wide.clone()).to_html().as_bytes())?;
     let protocol = protocol(records);
-    let markdown = format!("Test AUROC, mean ± sd over seeds.\n\n{}\nProtocol: {protocol}.\n", tables::to_markdown(&wide));
+    let markdown = format!("Test AUROC of each run's last epoch, mean ± sd.\n\n{}\nProtocol: {protocol}.\n", tables::to_markdown(&wide));
     crate::atomic::write_bytes(&out.join("summary.md"), markdown.as_bytes())?;
     let by_anomaly = by_anomaly_class(records)?;
-    let mut anomalies = String::from("Test AUROC of each normal class's detector against each anomaly class alone, mean over seeds.\n");
+    let mut anomalies = String::from(
+        "Test AUROC of each normal class's detector against each anomaly class alone, from each run's test_scores.parquet \
+         (the epoch the run reports, which its config's train.checkpoint names), mean over the runs.\n",
+    );
     for (method, classes) in &by_anomaly {
         anomalies.push_str(&format!("\n### {method}\n\n{}", tables::to_markdown(&tables::anomaly_class_table(classes)?)));
     }
     crate::atomic::write_bytes(&out.join("anomaly_classes.md"), format!("{anomalies}\nProtocol: {protocol}.\n").as_bytes())?;
+    if records.iter().any(|r| r.config.data.known_anomaly_classes.is_some()) {
+        let mut pairs = String::from("Test AUROC (last epoch) of each (normal class, known anomaly class) pair, mean over seeds.\n");
+        for (method, table) in by_pair(records) {
+            pairs.push_str(&format!("\n### {method}\n\n{}", tables::to_markdown(&tables::anomaly_class_table(&table)?)));
+        }
+        crate::atomic::write_bytes(&out.join("pairs.md"), format!("{pairs}\nProtocol: {protocol}.\n").as_bytes())?;
+    }
     let json = serde_json::json!({
         "provenance": crate::run::Provenance::now(),
         "protocol": protocol,
@@ -369,14 +460,18 @@ pub fn write_summary(out: &Path, records: &[RunRecord], missing: &[GridItem]) ->
         "auroc_by_anomaly_class": by_anomaly,
         "missing": missing.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
         "runs": records.iter().map(|r| serde_json::json!({
+            "dir": run_dir_name(r),
             "method": r.method.name(),
             "normal_class": r.normal_class,
+            "known_anomaly_classes": r.config.data.known_anomaly_classes,
             "seed": r.seed,
             "anomaly_ratio": r.anomaly_ratio,
-            "test_auroc": r.evaluation.test.auroc,
-            "test_auroc_last_epoch": r.last_epoch.as_ref().map(|l| l.test_auroc),
+            "test_auroc": reported_auroc(r),
+            "test_auroc_reported_by_run": r.evaluation.test.auroc,
+            "checkpoint": r.config.train.checkpoint,
+            "test_auroc_best_validation": best_validation_auroc(r),
             "test_average_precision": r.evaluation.test.average_precision,
-            "validation_auroc": r.evaluation.validation.auroc,
+            "validation_auroc": r.evaluation.validation.as_ref().map(|v| v.auroc),
             "best_epoch": r.best_epoch,
             "train_s": r.timings.train_s,
             "commit": r.provenance.commit,
@@ -414,11 +509,16 @@ mod tests {
             seeds: vec![0, 1],
             methods: vec![Method::Gan, Method::Random],
             seed_limits: BTreeMap::new(),
+            pairs: false,
             reuse: None,
             out: PathBuf::new(),
         };
         let grid = plan.grid();
         assert_eq!(grid.len(), 12);
+        let pairs = SweepPlan { pairs: true, seeds: vec![0], ..plan.clone() };
+        assert_eq!(pairs.grid().len(), 3 * 9 * 2, "each class with each of its nine anomaly classes");
+        let first = pairs.grid()[0];
+        assert_eq!((first.to_string(), pairs.config(&first).unwrap().data.known_anomaly_classes), ("class0-known1-seed0-gan".to_string(), Some(vec![1])));
         let limited = SweepPlan { seed_limits: [(Method::Random, 1)].into(), ..plan.clone() };
         assert_eq!(limited.grid().len(), 9, "random runs seed 0 only");
         let mut seen: Vec<String> = Vec::new();

@@ -46,11 +46,12 @@ pub fn runs_table(records: &[&RunRecord]) -> Result<DataFrame> {
         "normal class" => records.iter().map(|r| r.normal_class as u32).collect::<Vec<_>>(),
         "name" => records.iter().map(|r| CLASS_NAMES[r.normal_class as usize]).collect::<Vec<_>>(),
         "anomaly ratio" => e(|r| r.anomaly_ratio),
+        "known anomaly class" => records.iter().map(|r| r.config.data.known_anomaly_classes.as_ref().map(|k| k.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(","))).collect::<Vec<_>>(),
         "seed" => records.iter().map(|r| r.seed).collect::<Vec<_>>(),
-        "test AUROC" => e(|r| r.evaluation.test.auroc),
+        "test AUROC (last epoch)" => e(crate::sweep::reported_auroc),
         "test AP" => e(|r| r.evaluation.test.average_precision),
         "test F1" => e(|r| r.evaluation.test.f1),
-        "validation AUROC" => e(|r| r.evaluation.validation.auroc),
+        "validation AUROC" => records.iter().map(|r| r.evaluation.validation.as_ref().map(|v| v.auroc)).collect::<Vec<_>>(),
         "train s" => e(|r| r.timings.train_s),
     )
     .map_err(table_err)
@@ -66,9 +67,23 @@ pub fn epochs_table(record: &RunRecord) -> Result<DataFrame> {
         "steps" => e.iter().map(|r| r.steps as u32).collect::<Vec<_>>(),
         "validation AUROC" => e.iter().map(|r| r.validation_auroc).collect::<Vec<_>>(),
         "seconds" => seconds,
-        "reported" => e.iter().map(|r| if Some(r.epoch) == record.best_epoch { "best on validation" } else { "" }).collect::<Vec<_>>(),
+        "reported" => e.iter().map(|r| reported_marker(record, r.epoch)).collect::<Vec<_>>(),
     )
     .map_err(table_err)
+}
+
+/// "reported" beside the epoch a run reports, "best on validation" beside the best one.
+fn reported_marker(record: &RunRecord, epoch: usize) -> &'static str {
+    let reported = match record.config.train.checkpoint {
+        crate::config::CheckpointRule::Last => record.epochs.last().map(|e| e.epoch),
+        crate::config::CheckpointRule::BestValidation => record.best_epoch,
+    };
+    match (Some(epoch) == reported, Some(epoch) == record.best_epoch) {
+        (true, true) => "reported (best on validation)",
+        (true, false) => "reported",
+        (false, true) => "best on validation",
+        (false, false) => "",
+    }
 }
 
 /// A run's final test metrics as one column of name → value: what the report states.
@@ -76,17 +91,18 @@ pub fn test_metrics_table(record: &RunRecord) -> Result<DataFrame> {
     let e = &record.evaluation;
     let mut rows: Vec<(&str, String)> = vec![
         ("method", format!("{} ({} recipe, {} score)", record.method.name(), record.config.recipe.name(), e.scorer)),
-        ("protocol", format!("normal class {} ({}), anomaly ratio {}, seed {}, profile {}", record.normal_class, CLASS_NAMES[record.normal_class as usize], record.anomaly_ratio, record.seed, record.profile.as_deref().unwrap_or("custom"))),
-        ("test AUROC (best epoch on validation)", format!("{:.5}", e.test.auroc)),
+        ("protocol", if record.protocol.is_empty() { format!("normal class {} ({}), anomaly ratio {}", record.normal_class, CLASS_NAMES[record.normal_class as usize], record.anomaly_ratio) } else { record.protocol.clone() }),
+        ("seed, profile", format!("{}, {}", record.seed, record.profile.as_deref().unwrap_or("custom"))),
+        ("test AUROC", format!("{:.5} ({})", e.test.auroc, record.config.train.checkpoint.describe())),
         ("test average precision", format!("{:.5}", e.test.average_precision)),
         ("test F1 / accuracy", format!("{:.4} / {:.4}", e.test.f1, e.test.accuracy)),
-        ("threshold", format!("{:.5} ({:?} on validation)", e.threshold.value, e.threshold.rule)),
+        ("threshold", format!("{:.5} ({:?} on the {} images)", e.threshold.value, e.threshold.rule, e.threshold.chosen_on)),
     ];
-    if let Some(best) = record.best_epoch {
-        rows.push(("best epoch", best.to_string()));
-    }
     if let Some(last) = &record.last_epoch {
         rows.push(("test AUROC of the last epoch", format!("{:.5} (epoch {})", last.test_auroc, last.epoch)));
+    }
+    if let Some(best) = &record.best_validation_epoch {
+        rows.push(("test AUROC of the best epoch on validation (extra)", format!("{:.5} (epoch {})", best.test_auroc, best.epoch)));
     }
     rows.push(("train / evaluate seconds", format!("{:.1} / {:.1}", record.timings.train_s, record.timings.evaluate_s)));
     df!(
@@ -104,12 +120,12 @@ pub fn mean_sd(values: &[f64]) -> (f64, Option<f64>) {
     (mean, sd)
 }
 
-/// class × method → test AUROC mean ± sd over seeds.
+/// class × method → the headline test AUROC (last epoch) mean ± sd over its runs.
 pub fn summary_table(records: &[&RunRecord]) -> Result<DataFrame> {
     let mut groups: BTreeMap<(u8, &str, u64), Vec<f64>> = BTreeMap::new();
     for r in records {
         let ratio_key = (r.anomaly_ratio * 1e6).round() as u64;
-        groups.entry((r.normal_class, r.method.name(), ratio_key)).or_default().push(r.evaluation.test.auroc);
+        groups.entry((r.normal_class, r.method.name(), ratio_key)).or_default().push(crate::sweep::reported_auroc(r));
     }
     let stats: Vec<_> = groups.iter().map(|(k, v)| (k, v.len(), mean_sd(v))).collect();
     df!(
@@ -142,7 +158,14 @@ pub fn summary_wide(records: &[RunRecord]) -> Result<DataFrame> {
         columns.push(Column::new(format!("{c} {}", CLASS_NAMES[*c as usize]).into(), values));
     }
     columns.push(Column::new("mean".into(), methods.iter().map(|m| cell(&summary[m.name()].overall)).collect::<Vec<_>>()));
-    columns.push(Column::new("seeds".into(), methods.iter().map(|m| summary[m.name()].per_class.values().map(|s| s.seeds as u32).max().unwrap_or(0)).collect::<Vec<_>>()));
+    let pairs = records.iter().any(|r| r.config.data.known_anomaly_classes.is_some());
+    if pairs {
+        columns.push(Column::new("sd over pairs".into(), methods.iter().map(|m| summary[m.name()].run_sd).collect::<Vec<_>>()));
+    }
+    columns.push(Column::new((if pairs { "runs" } else { "seeds" }).into(), methods.iter().map(|m| summary[m.name()].per_class.values().map(|s| s.seeds as u32).max().unwrap_or(0)).collect::<Vec<_>>()));
+    if methods.iter().any(|m| summary[m.name()].overall_best_validation.is_some()) {
+        columns.push(Column::new("mean, best epoch on validation (extra)".into(), methods.iter().map(|m| summary[m.name()].overall_best_validation).collect::<Vec<_>>()));
+    }
     DataFrame::new_infer_height(columns).map_err(table_err)
 }
 
@@ -230,7 +253,7 @@ pub fn seed_comparison(records: &[&RunRecord]) -> Result<DataFrame> {
         crate::run::Method::Gan => Some(SEED_GAN_AUROC),
         crate::run::Method::Autoencoder => Some(SEED_AUTOENCODER_AUROC),
         crate::run::Method::Random => Some(SEED_RANDOM_AUROC),
-        crate::run::Method::Classifier => None, // the seed had no classifier baseline
+        crate::run::Method::Classifier | crate::run::Method::DeepSad => None, // the seed had neither baseline
     };
     let records: Vec<&RunRecord> = records.iter().copied().filter(|r| seed(r).is_some()).collect();
     let seed = |r: &RunRecord| seed(r).unwrap_or(f64::NAN);

@@ -36,7 +36,8 @@ pub struct StepRecord {
 pub struct EpochRecord {
     pub epoch: usize,
     pub steps: usize,
-    pub validation_auroc: f64,
+    /// `None` where the protocol holds no validation set.
+    pub validation_auroc: Option<f64>,
     /// For a fused score: the validation AUROC of each component alone (what each evidence adds).
     #[serde(default)]
     pub component_aurocs: std::collections::BTreeMap<String, f64>,
@@ -63,7 +64,8 @@ impl EpochRecord {
     pub fn summary(&self) -> String {
         let parts: Vec<String> = self.component_aurocs.iter().map(|(k, v)| format!("{k} {v:.4}")).collect();
         let parts = if parts.is_empty() { String::new() } else { format!(" ({})", parts.join(", ")) };
-        format!("epoch {} done: {} steps, validation AUROC {:.4}{parts}, {:.1} s", self.epoch, self.steps, self.validation_auroc, self.wall_s)
+        let validation = self.validation_auroc.map_or_else(|| "no validation set".to_string(), |v| format!("validation AUROC {v:.4}"));
+        format!("epoch {} done: {} steps, {validation}{parts}, {:.1} s", self.epoch, self.steps, self.wall_s)
     }
 }
 
@@ -104,7 +106,7 @@ impl Optimizers {
     /// Each network's gradient of its own objective, then each Adam step at `learning_rate`.
     /// Every gradient is taken before any update: all objectives were computed from the same
     /// weights, and an update in place would invalidate the graphs still to differentiate.
-    pub fn update(&mut self, model: &Model, parts: &LossParts<Tensor>, w: &crate::losses::LossWeights, learning_rate: f64) -> Result<()> {
+    pub fn update(&mut self, model: &Model, parts: &LossParts<Tensor>, w: &crate::losses::LossWeights, learning_rate: f64, weight_decay: f64) -> Result<()> {
         let objectives = model.objectives(parts, w);
         let mut gradients = Vec::with_capacity(objectives.len());
         for (i, (name, loss)) in objectives.iter().enumerate() {
@@ -113,6 +115,7 @@ impl Optimizers {
         for ((name, _), grad) in objectives.iter().zip(&gradients) {
             let adam = self.list.iter_mut().find(|(n, _)| n == name).map(|(_, a)| a).expect("found above");
             adam.config.learning_rate = learning_rate;
+            adam.config.weight_decay = weight_decay;
             adam.apply(grad);
         }
         Ok(())
@@ -135,12 +138,13 @@ pub struct Trainer<'a> {
 const ANOMALY_ORDER_SALT: u64 = 0xA11_0BAD;
 
 /// Adam's settings per method: the classifier baseline uses PyTorch's defaults (β1 0.9) at its
-/// own rate; the GAN's networks use the config's (β1 0.5, the GAN custom).
+/// own rate; the GAN's networks (and Deep SAD, whose config holds PyTorch's defaults) use the
+/// config's (β1 0.5 for the GAN, the GAN custom).
 pub fn adam_config(method: Method, cfg: &Config) -> AdamConfig {
     let t = &cfg.train;
     match method {
-        Method::Classifier => AdamConfig { learning_rate: t.learning_rate, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
-        _ => AdamConfig { learning_rate: t.learning_rate, beta1: t.beta1, beta2: t.beta2, eps: 1e-8 },
+        Method::Classifier => AdamConfig { learning_rate: t.learning_rate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 },
+        _ => AdamConfig { learning_rate: t.learning_rate, beta1: t.beta1, beta2: t.beta2, eps: 1e-8, weight_decay: 0.0 },
     }
 }
 
@@ -223,6 +227,9 @@ impl<'a> Trainer<'a> {
 
     /// The learning rate at the current step.
     fn learning_rate(&self) -> f64 {
+        if let Some(d) = &self.cfg.deep_sad {
+            return d.learning_rate_at(self.state.epochs_done);
+        }
         let base = adam_config(self.method, &self.cfg).learning_rate;
         match self.cfg.train.schedule {
             Schedule::Constant => base,
@@ -246,7 +253,8 @@ impl<'a> Trainer<'a> {
             return Err(self.non_finite(format!("{name} loss ({v}); try a lower learning rate or smaller loss weights")));
         }
         let lr = self.learning_rate();
-        self.optimizers.update(&self.model, &parts, &self.cfg.loss, lr)?;
+        let weight_decay = self.cfg.deep_sad.as_ref().map_or(0.0, |d| d.weight_decay_at(self.state.epochs_done));
+        self.optimizers.update(&self.model, &parts, &self.cfg.loss, lr, weight_decay)?;
         if let Model::Gan(gan) = &mut self.model {
             gan.update_ema(self.cfg.train.ema_decay);
         }
@@ -272,30 +280,75 @@ impl<'a> Trainer<'a> {
         rows
     }
 
-    /// One pass over the normal training images, then validation and checkpoints.
+    /// The batches of one epoch as (rows of the normals, rows of the labelled anomalies). The
+    /// GAN and the classifier pass over the normals and draw a fixed number of labelled
+    /// anomalies per step (cycled: there are few); Deep SAD draws its batches from all training
+    /// images at once and drops the last incomplete one, as its `DataLoader` does.
+    fn epoch_batches(&self, epoch: usize) -> Vec<(Vec<i64>, Option<Vec<i64>>)> {
+        let (n, seed) = (self.data.train_normal.len(), self.cfg.training_seed());
+        if let Some(d) = &self.cfg.deep_sad {
+            let order = epoch_order(n + self.data.train_anomaly.len(), seed, epoch);
+            return order
+                .chunks_exact(d.batch_size.min(order.len()))
+                .map(|rows| {
+                    let (normals, anomalies): (Vec<i64>, Vec<i64>) = rows.iter().partition(|&&r| r < n as i64);
+                    let anomalies: Vec<i64> = anomalies.iter().map(|r| r - n as i64).collect();
+                    (normals, (!anomalies.is_empty()).then_some(anomalies))
+                })
+                .collect();
+        }
+        let uses_anomalies = self.cfg.uses_anomalies() && !self.data.train_anomaly.is_empty();
+        let first_step = self.state.step;
+        epoch_order(n, seed, epoch)
+            .chunks(self.cfg.train.batch_size)
+            .enumerate()
+            .map(|(i, rows)| (rows.to_vec(), uses_anomalies.then(|| self.anomaly_rows(first_step + i))))
+            .collect()
+    }
+
+    /// Deep SAD's phase for `epoch`; at the first epoch of its second phase, the centre c from
+    /// an initial forward pass over every training image, and a fresh Adam (as their code
+    /// builds a new optimizer for the network after pretraining).
+    fn enter_phase(&mut self, epoch: usize) {
+        let (Some(d), Model::DeepSad(model)) = (&self.cfg.deep_sad, &mut self.model) else { return };
+        model.pretraining = d.pretraining(epoch);
+        if epoch == d.pretrain_epochs {
+            model.set_center(&[&self.data.train_normal, &self.data.train_anomaly], self.cfg.train.eval_batch_size);
+            for (_, adam) in &mut self.optimizers.list {
+                adam.reset();
+            }
+        }
+    }
+
+    /// One pass over the training images, then validation (where the protocol has a
+    /// validation set) and checkpoints.
     pub fn run_epoch(&mut self, on_step: &mut dyn FnMut(&StepRecord)) -> Result<EpochRecord> {
         let epoch = self.state.epochs_done;
-        let order = epoch_order(self.data.train_normal.len(), self.cfg.training_seed(), epoch);
-        let uses_anomalies = self.cfg.uses_anomalies() && !self.data.train_anomaly.is_empty();
+        self.enter_phase(epoch);
         let mut steps = 0;
-        for rows in order.chunks(self.cfg.train.batch_size) {
-            let normals = self.data.train_normal.batch(rows);
-            let anomalies = uses_anomalies.then(|| self.data.train_anomaly.batch(&self.anomaly_rows(self.state.step)));
+        for (normal_rows, anomaly_rows) in self.epoch_batches(epoch) {
+            let normals = self.data.train_normal.batch(&normal_rows);
+            let anomalies = anomaly_rows.map(|rows| self.data.train_anomaly.batch(&rows));
             let record = self.step(&normals, anomalies.as_ref())?;
             on_step(&record);
             self.state.history.push(record);
             steps += 1;
         }
 
-        let (validation_auroc, component_aurocs) = self.validate()?;
+        let (validation_auroc, component_aurocs) = match self.validate()? {
+            Some((auroc, parts)) => (Some(auroc), parts),
+            None => (None, Default::default()),
+        };
         self.state.epochs_done += 1;
         self.state.train_s = self.elapsed();
         let record = EpochRecord { epoch, steps, validation_auroc, component_aurocs, wall_s: self.state.train_s };
         self.state.epochs.push(record.clone());
-        if self.state.best_validation_auroc.is_none_or(|best| validation_auroc > best) {
-            self.state.best_validation_auroc = Some(validation_auroc);
-            self.state.best_epoch = Some(epoch);
-            checkpoint::save(&self.best_checkpoint(), &self.model, &[], &self.state)?;
+        if let Some(auroc) = validation_auroc {
+            if self.state.best_validation_auroc.is_none_or(|best| auroc > best) {
+                self.state.best_validation_auroc = Some(auroc);
+                self.state.best_epoch = Some(epoch);
+                checkpoint::save(&self.best_checkpoint(), &self.model, &[], &self.state)?;
+            }
         }
         checkpoint::save(&self.last_checkpoint(), &self.model, &self.optimizers.list, &self.state)?;
         Ok(record)
@@ -306,15 +359,19 @@ impl<'a> Trainer<'a> {
         self.model.scorer(&self.cfg, &self.data.train_normal)
     }
 
-    /// AUROC of the current weights on the validation set, and of each score component alone.
-    pub fn validate(&self) -> Result<(f64, std::collections::BTreeMap<String, f64>)> {
+    /// AUROC of the current weights on the validation set, and of each score component alone;
+    /// `None` where the protocol holds no validation set.
+    pub fn validate(&self) -> Result<Option<(f64, std::collections::BTreeMap<String, f64>)>> {
+        if self.data.validation.is_empty() {
+            return Ok(None);
+        }
         let labels = &self.data.validation.labels;
         let (scores, parts) = score_set_with_parts(self.scorer().as_ref(), &self.data.validation, self.cfg.train.eval_batch_size);
         if let Some(i) = scores.iter().position(|s| !s.is_finite()) {
             return Err(self.non_finite(format!("validation score of image {i}")));
         }
         let parts = parts.into_iter().map(|(name, s)| Ok((name.to_string(), metrics::auroc(&s, labels)?))).collect::<Result<_>>()?;
-        Ok((metrics::auroc(&scores, labels)?, parts))
+        Ok(Some((metrics::auroc(&scores, labels)?, parts)))
     }
 
     /// Trains until `cfg.train.epochs` epochs are done (a resumed run continues where it stopped).
@@ -373,7 +430,8 @@ mod tests {
         let d_n_head = |t: &Trainer, name: &str| t.model.gan().unwrap().normal_vs.variables()[name].copy();
         let before = [d_n_head(&t, "anomaly_head.weight"), d_n_head(&t, "rotation_head.weight")];
         let record = t.step(&data.train_normal.batch(&[0, 1, 2, 3]), Some(&data.train_anomaly.batch(&[0, 1]))).unwrap();
-        assert!(record.losses.terms().iter().all(|v| v.is_some_and(|v| v.is_finite())), "{:?}", record.losses);
+        let gan_terms = LossParts::<f64>::NAMES.iter().zip(record.losses.terms()).filter(|(name, _)| !name.starts_with("deep_sad"));
+        assert!(gan_terms.clone().all(|(_, v)| v.is_some_and(|v| v.is_finite())), "{:?}", record.losses);
         // D_N's objective carries its heads' terms: both heads learn.
         assert_ne!(d_n_head(&t, "anomaly_head.weight"), before[0]);
         assert_ne!(d_n_head(&t, "rotation_head.weight"), before[1]);
@@ -506,6 +564,47 @@ mod tests {
         assert_eq!(cfg.training_seed(), cfg.seed, "unset, it is the run's seed");
     }
 
+    /// Deep SAD pretrains as an autoencoder, then sets c and trains its own objective with a
+    /// fresh Adam; a run stopped across that turn resumes to the uninterrupted numbers.
+    #[test]
+    fn deep_sad_pretrains_then_centres_and_resumes_exactly() {
+        let (mut base, data) = tiny_setup();
+        base.deep_sad = Some(crate::deep_sad::DeepSadConfig { pretrain_epochs: 2, epochs: 2, milestone: 2, batch_size: 8, rep_dim: 8, ..Default::default() });
+        let cfg = crate::experiment::method_config(Method::DeepSad, &base, None);
+        assert_eq!((cfg.train.epochs, cfg.train.beta1, cfg.train.precision), (4, 0.9, crate::config::PrecisionChoice::Fp32));
+        let (a, b) = (crate::tempdir::TempDir::new("test").unwrap(), crate::tempdir::TempDir::new("test").unwrap());
+        let mut straight = Trainer::new(Method::DeepSad, &cfg, &data, a.path()).unwrap();
+        let mut first = Trainer::new(Method::DeepSad, &cfg, &data, b.path()).unwrap();
+        for ((_, to), (_, from)) in first.model.stores_mut().into_iter().zip(straight.model.stores()) {
+            to.copy(from).unwrap();
+        }
+        let center = |t: &Trainer| match &t.model {
+            Model::DeepSad(d) => Vec::<f32>::try_from(&d.center).unwrap(),
+            _ => unreachable!(),
+        };
+        straight.run_epoch(&mut |_| {}).unwrap();
+        straight.run_epoch(&mut |_| {}).unwrap();
+        assert!(center(&straight).iter().all(|&c| c == 0.0), "no centre while pretraining");
+        let steps = straight.state.history.len();
+        let n = data.train_normal.len() + data.train_anomaly.len();
+        assert_eq!(steps, 2 * (n / 8), "batches of 8 from every training image, the incomplete one dropped");
+        assert!(straight.state.history.iter().all(|r| r.losses.deep_sad_pretraining.is_some() && r.losses.deep_sad.is_none()));
+        straight.run_epoch(&mut |_| {}).unwrap();
+        assert!(center(&straight).iter().all(|&c| c.abs() >= 0.1 - 1e-7), "{:?}", center(&straight));
+        let last = straight.state.history.last().unwrap();
+        assert!(last.losses.deep_sad.is_some() && last.losses.deep_sad_pretraining.is_none());
+        straight.run_epoch(&mut |_| {}).unwrap();
+
+        first.run_epoch(&mut |_| {}).unwrap();
+        first.run_epoch(&mut |_| {}).unwrap();
+        drop(first);
+        let mut resumed = Trainer::resume(Method::DeepSad, &cfg, &data, b.path()).unwrap();
+        resumed.fit(&mut |_| {}, &mut |_| {}).unwrap();
+        assert_eq!(center(&straight), center(&resumed));
+        let losses = |t: &Trainer| t.state.history.iter().map(|r| (r.losses.deep_sad_pretraining, r.losses.deep_sad)).collect::<Vec<_>>();
+        assert_eq!(losses(&straight), losses(&resumed));
+    }
+
     #[test]
     fn the_classifier_baseline_trains_on_its_own_term() {
         let (cfg, data) = tiny_setup();
@@ -515,7 +614,7 @@ mod tests {
         let record = t.run_epoch(&mut |_| {}).unwrap();
         let step = &t.state.history[0];
         assert!(step.losses.classification.is_some() && step.losses.reconstruction.is_none(), "{:?}", step.losses);
-        assert!(record.validation_auroc.is_finite());
+        assert!(record.validation_auroc.is_some_and(f64::is_finite));
         assert!(t.last_checkpoint().join("adam.classifier.safetensors").is_file());
     }
 }

@@ -68,6 +68,8 @@ impl ImageSet {
 #[derive(Debug)]
 pub struct SplitData {
     pub split: Split,
+    /// The unlabelled training images, trained on as normal: the normal class's and, where the
+    /// protocol pollutes them, the unlabelled anomalies after them.
     pub train_normal: ImageSet,
     pub train_anomaly: ImageSet,
     pub validation: ImageSet,
@@ -82,7 +84,7 @@ impl SplitData {
         let split = Split::new(&dataset.train, &dataset.test, spec)?;
         let k = split.normal_class;
         Ok(SplitData {
-            train_normal: ImageSet::new(&dataset.train, &split.train_normal, k, device),
+            train_normal: ImageSet::new(&dataset.train, &[split.train_normal.as_slice(), &split.train_pollution].concat(), k, device),
             train_anomaly: ImageSet::new(&dataset.train, &split.train_anomaly, k, device),
             validation: ImageSet::new(&dataset.train, &split.validation, k, device),
             test: ImageSet::new(&dataset.test, &split.test, k, device),
