@@ -4,14 +4,15 @@ SHELL := /bin/bash
 ENV := source scripts/env.sh &&
 CLASS ?= 0
 
-.PHONY: setup run test test-rust test-notebooks test-results sweep sweep-normal-only ablation precision all-classes bench lab
+.PHONY: setup run test test-rust test-notebooks test-results sweep sweep-normal-only deep-sad-protocol deep-sad-unlabelled one-class labels-curve ablation precision all-classes bench lab
 
 setup:
 	@scripts/setup.sh
 
 ## Main job: notebooks 01–04 on normal class $(CLASS), default profile → results/reports (HTML + JSON).
+## The one place that replaces the committed report runs (GANAD_REPLACE_RUNS=1).
 run: setup
-	@$(ENV) GANAD_PROFILE=default GANAD_CLASS=$(CLASS) scripts/run_notebooks.sh results/reports 01 02 03 04
+	@$(ENV) GANAD_PROFILE=default GANAD_CLASS=$(CLASS) GANAD_REPLACE_RUNS=1 scripts/run_notebooks.sh results/reports 01 02 03 04
 
 ## Tests: Rust unit and integration tests, every committed result recomputed from its Parquet
 ## scores with scikit-learn, then all five notebooks headless in the quick profile.
@@ -21,14 +22,14 @@ test-rust:
 	@$(ENV) cargo test --release --workspace
 
 test-results:
-	@$(ENV) python scripts/check_results.py results
+	@$(ENV) python scripts/check_results.py results && python scripts/test_check_results.py
 
 test-notebooks:
-	@$(ENV) out=$$(mktemp -d) && GANAD_PROFILE=quick scripts/run_notebooks.sh $$out 01 02 03 04 05 && scripts/check_panic_fails.sh
+	@$(ENV) out=$$(mktemp -d) && GANAD_PROFILE=quick scripts/run_notebooks.sh $$out 01 02 03 04 05 && scripts/check_panic_fails.sh && scripts/check_notebook_scratch.sh
 
 ## Notebook 05: the one-vs-rest sweep over all 10 classes (default profile) → results/reports.
 all-classes: setup
-	@$(ENV) GANAD_PROFILE=default scripts/run_notebooks.sh results/reports 05
+	@$(ENV) GANAD_PROFILE=default GANAD_REPLACE_RUNS=1 scripts/run_notebooks.sh results/reports 05
 
 ## The 10-class sweep from the CLI (RATIO=0.01 by default): the GAN and the classifier over seeds
 ## 0-2, the autoencoder and the random scorer on seed 0. Resumes where it stopped.
@@ -39,6 +40,30 @@ sweep: setup
 ## Normal-only (no labelled anomalies): the default recipe against the autoencoder, one seed.
 sweep-normal-only: setup
 	@$(ENV) target/release/ganad sweep --classes 0-9 --anomaly-ratio 0 --seeds 1 --methods gan,ae --profile default --out results/sweep-ratio0
+
+## The field's protocols (docs/protocols.md). Every run reports its last epoch; each sweep resumes
+## where it stopped, and shards (`--shard K/N`) split it over processes or cluster jobs.
+## Deep SAD's: the 90 (normal, known anomaly) pairs at γ_l = 0.01 with γ_p = 0.1, for the GAN
+## (the ganad recipe), Deep SAD and the classifier.
+DEEP_SAD_PROTOCOL := --labelled-share 0.01 --pollution 0.1 --validation-share 0 --profile default
+deep-sad-protocol: setup
+	@$(ENV) target/release/ganad sweep --pairs --classes 0-9 --seeds 1 --methods gan,deep-sad,classifier $(DEEP_SAD_PROTOCOL) --out results/deep-sad-protocol
+
+## Deep SAD's protocol without labels (γ_l = 0, γ_p = 0.1): Deep SAD is then Deep SVDD-like.
+deep-sad-unlabelled: setup
+	@$(ENV) target/release/ganad sweep --classes 0-9 --seeds 1 --methods deep-sad --anomaly-ratio 0 --pollution 0.1 --validation-share 0 --profile default --out results/deep-sad-unlabelled
+
+## The one-class protocol: all 6,000 training normals, no anomaly data; the GAN (the ganad
+## recipe, normal-only) against the autoencoder.
+one-class: setup
+	@$(ENV) target/release/ganad sweep --classes 0-9 --seeds 1 --methods gan,ae --anomaly-ratio 0 --validation-share 0 --profile default --out results/one-class
+
+## Test AUROC against the number of labelled anomalies on ganad's protocol (classes 0, 2, 4, 6).
+LABEL_RATIOS ?= 0 0.001 0.003 0.01 0.03 0.1
+LABEL_SEEDS ?= 1
+labels-curve: setup
+	@$(ENV) for r in $(LABEL_RATIOS); do m=gan,classifier; [ "$$r" = 0 ] && m=gan; \
+	  target/release/ganad sweep --classes 0,2,4,6 --seeds $(LABEL_SEEDS) --methods $$m --anomaly-ratio $$r --profile default --out results/labels-curve/ratio$$r || exit 1; done
 
 ## The lever ablation on classes 0, 2, 3, 6 × seeds 0-2 (reusing the sweep's identical runs).
 ablation: setup

@@ -9,6 +9,7 @@ the Parquet scores too.
 """
 import json
 import pathlib
+import re
 import sys
 
 import pyarrow.parquet as pq
@@ -67,7 +68,38 @@ for path in summaries:
         if not abs(stat["mean"] - mean(values)) <= 1e-9:
             problems.append(f"{path}: {method}, class {c}: mean {stat['mean']!r} in the summary, {mean(values)!r} from its runs")
 
+# What the committed reports and summaries say of their runs must still be what the run
+# directories hold: a notebook or sweep that wrote over a committed run fails here.
+reports = 0
+for runs_dir in sorted(root.rglob("runs")):
+    pages = {p.name: p.read_text() for p in runs_dir.parent.glob("*.html")}
+    if not runs_dir.is_dir() or not pages:
+        continue
+    committed = {m for page in pages.values() for m in re.findall(r"at commit ([0-9a-f]{40})", page)}
+    for run_json in sorted(runs_dir.glob("*/run.json")):
+        reports += 1
+        run, name = json.loads(run_json.read_text()), run_json.parent.name
+        config = json.loads((run_json.parent / "config.json").read_text())
+        if config != run["config"]:
+            problems.append(f"{run_json.parent}: config.json is not the config run.json recorded")
+        if committed and run["provenance"]["commit"] not in committed:
+            problems.append(f"{run_json.parent}: made at commit {run['provenance']['commit']}, the reports beside it at {', '.join(sorted(committed))}: was it overwritten?")
+        auroc = run["evaluation"]["test"]["auroc"]
+        shows = [f"test AUROC {auroc:.5f}"] if name.startswith("gan-") else [f"<td>{auroc:.4f}</td>"]
+        if not any(s in page for s in shows for page in pages.values()):
+            problems.append(f"{run_json.parent}: its test AUROC {auroc:.5f} appears in no report beside it ({', '.join(sorted(pages))}): was it overwritten?")
+for path in summaries:
+    for entry in json.loads(path.read_text())["runs"]:
+        run_dir = path.parent / entry.get("dir", f"class{entry['normal_class']}-seed{entry['seed']}-{entry['method']}")
+        run = json.loads((run_dir / "run.json").read_text())
+        said = (entry["method"], entry["normal_class"], entry["seed"], entry["commit"], entry.get("test_auroc_reported_by_run", entry["test_auroc"]))
+        method = {"autoencoder": "ae", "deep_sad": "deep-sad"}.get(run["method"], run["method"])  # run.json's name → the tables'
+        holds = (method, run["normal_class"], run["seed"], run["provenance"]["commit"], run["evaluation"]["test"]["auroc"])
+        if said != holds:
+            problems.append(f"{run_dir}: the summary says {said}, run.json holds {holds}: was it overwritten?")
+
 if problems:
     sys.exit("\n".join(problems))
 print(f"ok: {len(runs)} runs under {root}: test AUROC recomputed from Parquet by scikit-learn to 1e-9")
-print(f"ok: {len(summaries)} summaries: AUROC against each anomaly class recomputed to 1e-9")
+print(f"ok: {len(summaries)} summaries: AUROC against each anomaly class recomputed to 1e-9, every run as its summary says")
+print(f"ok: {reports} report runs as their HTML reports say")

@@ -46,7 +46,7 @@ enum Command {
         /// Pick the threshold by this rule instead of the run's.
         #[arg(long)]
         threshold_rule: Option<ThresholdRule>,
-        /// Rebuild the networks from the best checkpoint and rescore the test and validation sets.
+        /// Rebuild the networks from the checkpoint the run reports and rescore its test and threshold images.
         #[arg(long)]
         rescore: bool,
     },
@@ -380,6 +380,9 @@ fn experiment_command(method: Method, args: ExperimentArgs) -> Result<()> {
     if !args.resume && args.out.join(RunRecord::FILE).exists() {
         bail!("{} already holds a finished run; choose another --out, or delete it", args.out.display());
     }
+    if args.resume && !ganad_core::checkpoint::exists(&args.out.join("checkpoints").join("last")) {
+        println!("no checkpoint in {} yet: starting the run from step 0", args.out.display());
+    }
     let data = experiment::prepare(&cfg)?;
     let method_cfg = experiment::method_config(method, &cfg, Some(profile));
     let sizes = ganad_core::run::SplitSizes::of(&data.split);
@@ -412,7 +415,7 @@ fn eval(run: &Path, rule: Option<ThresholdRule>, rescore: bool) -> Result<()> {
             bail!("a {} run has no checkpoint to rescore", record.method.name());
         }
         let data = experiment::prepare(&record.config)?;
-        let (cfg, _, model) = experiment::load_best(&dir, data.device())?;
+        let (cfg, _, model) = experiment::load_reported(&dir, data.device())?;
         let scorer = model.scorer(&cfg, &data.train_normal);
         let (evaluation, _, scores) = ganad_core::evaluate::evaluate(scorer.as_ref(), &data, rule, cfg.train.eval_batch_size)?;
         let max_diff = scores.iter().zip(&record.test_scores).map(|(a, b)| (a.score - b.score).abs()).fold(0f32, f32::max);

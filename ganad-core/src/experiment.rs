@@ -114,6 +114,7 @@ pub struct Hooks<'a> {
 /// the run has a validation set.
 pub fn run(method: Method, cfg: &Config, profile: Option<Profile>, data: &SplitData, out_dir: &Path, resume: bool, hooks: Hooks) -> Result<RunRecord> {
     let provenance = Provenance::now();
+    let _lock = crate::lock::RunLock::take(out_dir)?;
     let cfg = method_config(method, cfg, profile);
     if method == Method::Classifier && data.train_anomaly.is_empty() {
         return Err(crate::Error::config("data.anomaly_ratio", "the classifier baseline needs labelled anomalies (anomaly ratio > 0)"));
@@ -185,14 +186,19 @@ pub fn run(method: Method, cfg: &Config, profile: Option<Profile>, data: &SplitD
     Ok(record)
 }
 
-/// The networks of a finished run, with the best-on-validation weights.
-pub fn load_best(run_dir: &Path, device: tch::Device) -> Result<(Config, Method, Model)> {
+/// The networks of a finished run, with the weights of the epoch it reports (its last, or its
+/// best on validation, as its `train.checkpoint` says).
+pub fn load_reported(run_dir: &Path, device: tch::Device) -> Result<(Config, Method, Model)> {
     let record: serde_json::Value = crate::atomic::read_json(&run_dir.join(RunRecord::FILE))?;
     let method: Method = serde_json::from_value(record["method"].clone())
         .map_err(|source| crate::Error::Json { path: run_dir.join(RunRecord::FILE), source })?;
     let cfg: Config = crate::atomic::read_json(&run_dir.join("config.json"))?;
     let mut model = Model::new(method, &cfg, device)?;
-    let _: TrainState = crate::checkpoint::load(&run_dir.join("checkpoints").join("best"), &mut model)?;
+    let which = match cfg.train.checkpoint {
+        CheckpointRule::Last => "last",
+        CheckpointRule::BestValidation => "best",
+    };
+    let _: TrainState = crate::checkpoint::load(&run_dir.join("checkpoints").join(which), &mut model)?;
     Ok((cfg, method, model))
 }
 

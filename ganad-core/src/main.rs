@@ -15,11 +15,16 @@ mod cli;
 unsafe extern "C" {}
 
 fn main() -> ExitCode {
+    ganad_core::interrupt::install();
     match cli::run(cli::Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            // Stopped by a signal: the shell's 128 + its number, as if it had ended the process.
+            match (e.downcast_ref::<ganad_core::Error>(), ganad_core::interrupt::requested()) {
+                (Some(ganad_core::Error::Interrupted { .. }), Some(signal)) => ExitCode::from(128 + signal as u8),
+                _ => ExitCode::FAILURE,
+            }
         }
     }
 }

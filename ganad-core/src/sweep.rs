@@ -193,6 +193,10 @@ pub fn run_sweep(plan: &SweepPlan, shard: Option<Shard>, run_one: &mut RunOne, o
     // Consecutive cells of one (class, known class, seed) share the prepared split.
     let mut data: Option<((u8, Option<u8>, u64), crate::data::SplitData)> = None;
     for item in plan.shard(shard) {
+        if let Some(signal) = crate::interrupt::requested() {
+            let kept = format!("the sweep stopped before {item}; its finished runs are kept");
+            return Err(Error::Interrupted { signal: crate::interrupt::name(signal), epoch: 0, step: 0, kept });
+        }
         let record = match plan.finished(&item)? {
             Some(record) => record,
             None if plan.reused(&item)?.is_some() => plan.finished(&item)?.expect("just copied"),

@@ -173,7 +173,11 @@ impl<'a> Trainer<'a> {
     }
 
     /// Continues from `run_dir`'s `last` checkpoint: weights, optimizer state, step and history.
+    /// A run stopped before its first checkpoint starts from step 0.
     pub fn resume(method: Method, cfg: &Config, data: &'a SplitData, run_dir: &Path) -> Result<Self> {
+        if !checkpoint::exists(&run_dir.join("checkpoints").join("last")) {
+            return Self::new(method, cfg, data, run_dir);
+        }
         let saved_path = run_dir.join("config.json");
         if !saved_path.exists() {
             // E.g. the run's files were deleted with git, which leaves the ignored checkpoints.
@@ -286,10 +290,11 @@ impl<'a> Trainer<'a> {
     /// images at once and drops the last incomplete one, as its `DataLoader` does.
     fn epoch_batches(&self, epoch: usize) -> Vec<(Vec<i64>, Option<Vec<i64>>)> {
         let (n, seed) = (self.data.train_normal.len(), self.cfg.training_seed());
+        let first_step = self.state.step - self.steps_into_epoch();
         if let Some(d) = &self.cfg.deep_sad {
             let order = epoch_order(n + self.data.train_anomaly.len(), seed, epoch);
             return order
-                .chunks_exact(d.batch_size.min(order.len()))
+                .chunks_exact(d.batch_size.min(order.len()).max(1))
                 .map(|rows| {
                     let (normals, anomalies): (Vec<i64>, Vec<i64>) = rows.iter().partition(|&&r| r < n as i64);
                     let anomalies: Vec<i64> = anomalies.iter().map(|r| r - n as i64).collect();
@@ -298,7 +303,6 @@ impl<'a> Trainer<'a> {
                 .collect();
         }
         let uses_anomalies = self.cfg.uses_anomalies() && !self.data.train_anomaly.is_empty();
-        let first_step = self.state.step;
         epoch_order(n, seed, epoch)
             .chunks(self.cfg.train.batch_size)
             .enumerate()
@@ -306,13 +310,19 @@ impl<'a> Trainer<'a> {
             .collect()
     }
 
-    /// Deep SAD's phase for `epoch`; at the first epoch of its second phase, the centre c from
-    /// an initial forward pass over every training image, and a fresh Adam (as their code
-    /// builds a new optimizer for the network after pretraining).
-    fn enter_phase(&mut self, epoch: usize) {
+    /// Steps of the current epoch already taken: a run stopped mid-epoch resumes there.
+    fn steps_into_epoch(&self) -> usize {
+        self.state.step - self.state.epochs.iter().map(|e| e.steps).sum::<usize>()
+    }
+
+    /// Deep SAD's phase for `epoch`; when its second phase begins, the centre c from an initial
+    /// forward pass over every training image, and a fresh Adam (as their code builds a new
+    /// optimizer for the network after pretraining). `starting`: the epoch's first step is next
+    /// (not so when a run resumes mid-epoch, with c and Adam restored).
+    fn enter_phase(&mut self, epoch: usize, starting: bool) {
         let (Some(d), Model::DeepSad(model)) = (&self.cfg.deep_sad, &mut self.model) else { return };
         model.pretraining = d.pretraining(epoch);
-        if epoch == d.pretrain_epochs {
+        if epoch == d.pretrain_epochs && starting {
             model.set_center(&[&self.data.train_normal, &self.data.train_anomaly], self.cfg.train.eval_batch_size);
             for (_, adam) in &mut self.optimizers.list {
                 adam.reset();
@@ -320,19 +330,36 @@ impl<'a> Trainer<'a> {
         }
     }
 
-    /// One pass over the training images, then validation (where the protocol has a
-    /// validation set) and checkpoints.
+    /// Writes the `last` checkpoint at the current step, mid-epoch, and says so: what a stop
+    /// requested by SIGTERM or SIGINT ends with.
+    fn interrupted(&mut self, signal: i32) -> Error {
+        self.state.train_s = self.elapsed();
+        let last = self.last_checkpoint();
+        let kept = match checkpoint::save(&last, &self.model, &self.optimizers.list, &self.state) {
+            Ok(()) => format!("a checkpoint at this step is at {}", last.display()),
+            Err(e) => format!("the checkpoint could not be written ({e})"),
+        };
+        Error::Interrupted { signal: crate::interrupt::name(signal), epoch: self.state.epochs_done, step: self.state.step, kept }
+    }
+
+    /// One pass over the training images (from where a stopped run left off), then validation
+    /// (where the protocol has a validation set) and checkpoints. Stops with a checkpoint at the
+    /// current step when SIGTERM or SIGINT asked ([`crate::interrupt`]).
     pub fn run_epoch(&mut self, on_step: &mut dyn FnMut(&StepRecord)) -> Result<EpochRecord> {
         let epoch = self.state.epochs_done;
-        self.enter_phase(epoch);
-        let mut steps = 0;
-        for (normal_rows, anomaly_rows) in self.epoch_batches(epoch) {
+        let taken = self.steps_into_epoch();
+        self.enter_phase(epoch, taken == 0);
+        let batches = self.epoch_batches(epoch);
+        let steps = batches.len();
+        for (normal_rows, anomaly_rows) in batches.into_iter().skip(taken) {
+            if let Some(signal) = crate::interrupt::requested() {
+                return Err(self.interrupted(signal));
+            }
             let normals = self.data.train_normal.batch(&normal_rows);
             let anomalies = anomaly_rows.map(|rows| self.data.train_anomaly.batch(&rows));
             let record = self.step(&normals, anomalies.as_ref())?;
             on_step(&record);
             self.state.history.push(record);
-            steps += 1;
         }
 
         let (validation_auroc, component_aurocs) = match self.validate()? {

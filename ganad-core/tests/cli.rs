@@ -78,6 +78,45 @@ fn bad_input_gets_a_clear_error() {
     std::fs::write(&cfg, r#"{"train": {"epoch": 3}}"#).unwrap();
     let err = fails(&["train", "--normal-class", "0", "--config", cfg.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
     assert!(err.contains("unknown field `epoch`"), "{err}");
+    let quick = |extra: &[&str]| -> Vec<String> {
+        ["train", "--normal-class", "0", "--profile", "quick", "--out", dir.to_str().unwrap()].iter().chain(extra).map(|s| s.to_string()).collect()
+    };
+    let fails_owned = |args: Vec<String>| fails(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let err = fails_owned(quick(&["--known-anomaly-classes", "0"]));
+    assert!(err.contains("data.known_anomaly_classes") && err.contains("normal class"), "{err}");
+    assert!(fails_owned(quick(&["--pollution", "0.7"])).contains("data.pollution"));
+    let err = fails_owned(quick(&["--validation-share", "0", "--checkpoint", "best-validation"]));
+    assert!(err.contains("needs a validation set"), "{err}");
+    assert!(fails_owned(quick(&["--labelled-share", "1.5"])).contains("--labelled-share"));
+}
+
+/// Deep SAD's protocol end to end: its baseline on one pair, and the grid over the pairs.
+#[test]
+fn the_deep_sad_protocol_runs_its_baseline_and_its_pairs() {
+    let tmp = ganad_core::tempdir::TempDir::new("test").unwrap();
+    let protocol = ["--labelled-share", "0.01", "--pollution", "0.1", "--validation-share", "0", "--profile", "quick"];
+    let run = tmp.path().join("deep-sad");
+    let args: Vec<&str> = ["baseline", "--kind", "deep-sad", "--normal-class", "1", "--known-anomaly-classes", "4", "--out", run.to_str().unwrap()].into_iter().chain(protocol).collect();
+    let out = ok(&args);
+    assert!(out.contains("Deep SAD protocol: normal class 1 Trouser") && out.contains("from known class 4 Coat"), "{out}");
+    let r = RunRecord::load(&run).unwrap();
+    assert_eq!((r.split_sizes.train_normal, r.split_sizes.train_pollution, r.split_sizes.validation), (1024, 113, 0));
+    assert_eq!(r.evaluation.threshold.chosen_on, "training");
+    assert!(r.evaluation.test.auroc > 0.5, "{}", r.evaluation.test.auroc);
+    assert_eq!(r.last_epoch.as_ref().unwrap().test_auroc, r.evaluation.test.auroc, "the last epoch is the reported one");
+    assert!(r.history.iter().any(|h| h.losses.deep_sad_pretraining.is_some()) && r.history.last().unwrap().losses.deep_sad.is_some());
+    assert!(r.epochs.iter().all(|e| e.validation_auroc.is_none()));
+
+    let sweep = tmp.path().join("pairs");
+    let args: Vec<&str> = ["sweep", "--pairs", "--classes", "3", "--methods", "random", "--out", sweep.to_str().unwrap()].into_iter().chain(protocol).collect();
+    ok(&args);
+    let summary: Value = serde_json::from_slice(&std::fs::read(sweep.join("summary.json")).unwrap()).unwrap();
+    let runs = summary["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 9, "class 3 with each of its nine anomaly classes");
+    assert!(sweep.join("class3-known0-seed0-random").join("run.json").is_file());
+    assert!(summary["protocol"].as_str().unwrap().starts_with("Deep SAD protocol"), "{}", summary["protocol"]);
+    let pairs = std::fs::read_to_string(sweep.join("pairs.md")).unwrap();
+    assert!(pairs.contains("| 3 Dress |"), "{pairs}");
 }
 
 #[test]
@@ -91,8 +130,10 @@ fn quick_training_is_complete_and_reproducible() {
     let (ra, rb) = (RunRecord::load(&a).unwrap(), RunRecord::load(&b).unwrap());
     assert!(!ra.history.is_empty());
     for record in &ra.history {
-        // The default recipe computes every term, the classification term included.
-        assert!(record.losses.terms().iter().all(|v| v.is_some_and(|v| v.is_finite())), "a term is missing: {:?}", record.losses);
+        // The default recipe computes every GAN term, the classification term included.
+        let names = ganad_core::losses::LossParts::<f64>::NAMES;
+        let gan_terms = names.iter().zip(record.losses.terms()).filter(|(n, _)| !n.starts_with("deep_sad"));
+        assert!(gan_terms.clone().all(|(_, v)| v.is_some_and(|v| v.is_finite())), "a term is missing: {:?}", record.losses);
     }
     assert_eq!(ra.test_scores.len(), 10_000);
     assert_eq!(ra.config.seed, 0);
@@ -163,6 +204,88 @@ fn a_run_killed_mid_epoch_resumes_to_the_uninterrupted_numbers() {
     assert_eq!(losses(&a), losses(&b));
 }
 
+/// Starts `ganad train` with `args`, waits until `ready` exists, and sends SIGTERM; returns the
+/// exit status and stderr. The run stops with a checkpoint at the step it reached.
+fn terminate_when(args: &[String], ready: &Path) -> (std::process::ExitStatus, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ganad"))
+        .args(args)
+        .env_remove("GANAD_PROFILE")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while !ready.exists() {
+        assert!(Instant::now() < deadline, "{} did not appear in 300 s", ready.display());
+        assert!(child.try_wait().unwrap().is_none(), "finished before it could be stopped");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // SAFETY: a signal to our own child.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let out = child.wait_with_output().unwrap();
+    (out.status, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// What a scheduler does to a job: SIGTERM at its time limit, before or after the run's first
+/// epoch checkpoint; the same command with --resume then reaches the uninterrupted numbers.
+#[test]
+fn sigterm_checkpoints_the_step_it_reached_and_resume_continues_exactly() {
+    let tmp = ganad_core::tempdir::TempDir::new("test").unwrap();
+    let args = |dir: &Path| -> Vec<String> {
+        ["train", "--normal-class", "3", "--profile", "quick", "--epochs", "2", "--seed", "2", "--out", dir.to_str().unwrap()].map(String::from).to_vec()
+    };
+    let straight = tmp.path().join("straight");
+    ok_owned(&args(&straight));
+    let a = RunRecord::load(&straight).unwrap();
+    let same = |dir: &Path| {
+        let b = RunRecord::load(dir).unwrap();
+        assert_eq!(a.epochs.iter().map(|e| e.validation_auroc).collect::<Vec<_>>(), b.epochs.iter().map(|e| e.validation_auroc).collect::<Vec<_>>());
+        assert_eq!(a.test_scores, b.test_scores, "{}", dir.display());
+        let losses = |r: &RunRecord| r.history.iter().map(|h| (h.step, h.generator_total)).collect::<Vec<_>>();
+        assert_eq!(losses(&a), losses(&b));
+    };
+    for (name, ready) in [("before", "config.json"), ("after", "checkpoints/last/state.json")] {
+        let dir = tmp.path().join(name);
+        let (status, err) = terminate_when(&args(&dir), &dir.join(ready));
+        assert_eq!(status.code(), Some(128 + libc::SIGTERM), "{name}: {err}");
+        assert!(err.contains("stopped by SIGTERM") && err.contains("run the same command again"), "{name}: {err}");
+        assert!(!dir.join("run.json").exists() && !dir.join(ganad_core::lock::FILE).exists(), "{name}");
+        let state: Value = serde_json::from_slice(&std::fs::read(dir.join("checkpoints/last/state.json")).unwrap()).unwrap();
+        assert!(state["epochs_done"].as_u64().unwrap() < 2, "{name}: {state}");
+        let mut resumed = args(&dir);
+        resumed.push("--resume".into());
+        ok_owned(&resumed);
+        same(&dir);
+    }
+    // Killed before any checkpoint: --resume starts from step 0, and says so.
+    let bare = tmp.path().join("bare");
+    std::fs::create_dir_all(&bare).unwrap();
+    let mut resumed = args(&bare);
+    resumed.push("--resume".into());
+    assert!(ok_owned(&resumed).contains("starting the run from step 0"));
+    same(&bare);
+}
+
+/// Two processes started on one run directory (a resubmitted job beside the old one): exactly
+/// one trains, the other is told which process holds the directory.
+#[test]
+fn two_processes_cannot_train_into_one_directory() {
+    let tmp = ganad_core::tempdir::TempDir::new("test").unwrap();
+    let dir = tmp.path().join("run");
+    let args = ["train", "--normal-class", "4", "--profile", "quick", "--out", dir.to_str().unwrap()];
+    let mut first = Command::new(env!("CARGO_BIN_EXE_ganad")).args(args).env_remove("GANAD_PROFILE").stdout(std::process::Stdio::null()).spawn().unwrap();
+    let lock = dir.join(ganad_core::lock::FILE);
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while !lock.exists() {
+        assert!(Instant::now() < deadline && first.try_wait().unwrap().is_none(), "the first process never took the lock");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let err = fails(&args);
+    assert!(err.contains(&format!("being trained into by process {}", first.id())), "{err}");
+    assert!(first.wait().unwrap().success(), "the first process trains on");
+    assert!(dir.join("run.json").exists() && !lock.exists());
+}
+
 /// Two shards run as two processes, then `--collect`, give the unsharded sweep's summary.
 #[test]
 fn sharded_sweep_and_collect_equal_the_whole_sweep() {
@@ -187,6 +310,6 @@ fn sharded_sweep_and_collect_equal_the_whole_sweep() {
     assert_eq!(summary["missing"].as_array().unwrap().len(), 0);
     assert_eq!(summary["methods"]["gan"]["per_class"].as_object().unwrap().len(), 2);
     let md = std::fs::read_to_string(sharded.join("summary.md")).unwrap();
-    assert!(md.contains("| method | 0 T-shirt/top | 1 Trouser | mean | seeds |") && md.contains("| classifier |"), "{md}");
+    assert!(md.contains("| method | 0 T-shirt/top | 1 Trouser | mean | seeds | mean, best epoch on validation (extra) |") && md.contains("| classifier |"), "{md}");
     assert!(fails(&["sweep", "--out", "x", "--shard", "3/2"]).contains("K/N"));
 }
