@@ -68,6 +68,15 @@ impl Default for DeepSadConfig {
 }
 
 impl DeepSadConfig {
+    /// The default profile's schedule: 30 + 30 epochs, the rate a tenth from epoch 10 of each
+    /// phase (a fifth of Ruff et al.'s steps, with their milestone at the same share). Measured
+    /// on the protocol without labels (`results/deep-sad-schedule`): it scored T-shirt/top 0.808
+    /// where their 150 + 150 scored 0.710, and a PyTorch twin of the same algorithm agrees (0.805);
+    /// the longer schedule draws the embedding closer to c and loses AUROC.
+    pub fn shortened() -> Self {
+        DeepSadConfig { pretrain_epochs: 30, epochs: 30, milestone: 10, ..Default::default() }
+    }
+
     /// A run of a few seconds for the tests and CI.
     pub fn quick() -> Self {
         DeepSadConfig { pretrain_epochs: 1, epochs: 1, milestone: 1, ..Default::default() }

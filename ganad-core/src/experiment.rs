@@ -63,11 +63,16 @@ pub fn classifier_config(cfg: &Config) -> Config {
     c
 }
 
-/// The Deep SAD baseline as a config: its own schedule (Ruff et al.'s, or a few seconds in the
-/// quick profile, unless `cfg` sets one), PyTorch's Adam defaults, fp32, no augmentation.
+/// The Deep SAD baseline as a config: its own schedule (unless `cfg` sets one: Ruff et al.'s in
+/// the full profile, [`DeepSadConfig::shortened`] in the default one, a few seconds in the quick
+/// one), PyTorch's Adam defaults, fp32, no augmentation.
 pub fn deep_sad_config(cfg: &Config, profile: Option<Profile>) -> Config {
     let mut c = baseline_config(cfg, LossWeights { deep_sad_pretraining: 1.0, deep_sad: 1.0, ..no_losses() });
-    let d = cfg.deep_sad.clone().unwrap_or_else(|| if profile == Some(Profile::Quick) { DeepSadConfig::quick() } else { DeepSadConfig::default() });
+    let d = cfg.deep_sad.clone().unwrap_or_else(|| match profile {
+        Some(Profile::Quick) => DeepSadConfig::quick(),
+        Some(Profile::Full) => DeepSadConfig::default(),
+        Some(Profile::Default) | None => DeepSadConfig::shortened(),
+    });
     c.train.epochs = d.pretrain_epochs + d.epochs;
     c.train.batch_size = d.batch_size;
     (c.train.learning_rate, c.train.beta1, c.train.beta2) = (d.learning_rate, 0.9, 0.999);
