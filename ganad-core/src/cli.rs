@@ -52,6 +52,12 @@ enum Command {
     },
     /// One-vs-rest over several classes and seeds; writes every run and a summary table.
     Sweep(SweepArgs),
+    /// The labels curve from DIR's sweeps (one per anomaly ratio, `DIR/ratio*`): writes
+    /// `labels_curve.svg` and `labels_curve.md` into DIR.
+    LabelsCurve {
+        /// The directory holding one sweep per anomaly ratio.
+        dir: PathBuf,
+    },
     /// Compare variants of the GAN on the same classes and seeds: the levers (paper, paper + each
     /// lever, ganad) or the precision (auto against fp32). Writes the runs and a table.
     Ablation(AblationArgs),
@@ -221,6 +227,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Eval { run, threshold_rule, rescore } => eval(&run, threshold_rule, rescore),
         Command::Sweep(args) => sweep(args),
         Command::Ablation(args) => ablation(args),
+        Command::LabelsCurve { dir } => labels_curve(&dir),
         Command::Bench { quick, python, reference, out } => bench(quick, python, reference, &out),
     }
 }
@@ -466,6 +473,23 @@ fn sweep(args: SweepArgs) -> Result<()> {
     let summary = sweep::write_summary(&out, &records, &[])?;
     println!("{summary}");
     println!("wrote {}", out.join("summary.json").display());
+    Ok(())
+}
+
+fn labels_curve(dir: &Path) -> Result<()> {
+    let points = ganad_core::comparison::labels_curve(dir).with_context(|| format!("reading the sweeps in {}", dir.display()))?;
+    if points.is_empty() {
+        bail!("{} holds no sweep (expected one per anomaly ratio, e.g. {}/ratio0.01); run `make labels-curve`", dir.display(), dir.display());
+    }
+    let table = ganad_core::comparison::labels_table(&points)?;
+    ganad_core::comparison::labels_chart(&points)?.save(&dir.join("labels_curve.svg"))?;
+    let md = format!(
+        "Test AUROC (each run's last epoch) against the number of labelled anomalies, mean over the normal classes of each sweep.\n\n{}\nProtocol: ganad's all-nine protocol (5,400 training normals, 600 + 5,400 validation images held out, labelled anomalies spread evenly over the nine anomaly classes); profile and classes as in each sweep's plan.json.\n",
+        tables::to_markdown(&table)
+    );
+    ganad_core::atomic::write_bytes(&dir.join("labels_curve.md"), md.as_bytes())?;
+    println!("{table}");
+    println!("wrote {} and {}", dir.join("labels_curve.svg").display(), dir.join("labels_curve.md").display());
     Ok(())
 }
 

@@ -10,6 +10,7 @@ pub mod adam;
 pub mod atomic;
 pub mod bench;
 pub mod checkpoint;
+pub mod comparison;
 pub mod config;
 pub mod data;
 pub mod deep_sad;

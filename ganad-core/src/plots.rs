@@ -176,6 +176,57 @@ pub fn validation_curve(epochs: &[EpochRecord]) -> Result<Svg> {
     })
 }
 
+/// One line per method: mean test AUROC (± sd as a band of dots) against the number of
+/// labelled anomalies, on a log scale where 0 labels sits at the left edge.
+pub fn labels_curve(title: &str, series: &[(String, Vec<(usize, f64, Option<f64>)>)]) -> Result<Svg> {
+    // x = log10(labels), with 0 labels drawn half a decade left of the smallest count.
+    let smallest = series.iter().flat_map(|(_, p)| p.iter().map(|q| q.0)).filter(|&n| n > 0).min().unwrap_or(1) as f64;
+    let x_of = |n: usize| if n == 0 { smallest.log10() - 0.5 } else { (n as f64).log10() };
+    let xs: Vec<f64> = series.iter().flat_map(|(_, p)| p.iter().map(|q| x_of(q.0))).collect();
+    let (x_lo, x_hi) = (xs.iter().copied().fold(f64::INFINITY, f64::min) - 0.2, xs.iter().copied().fold(f64::NEG_INFINITY, f64::max) + 0.2);
+    let lo = series.iter().flat_map(|(_, p)| p.iter().map(|q| q.1 - q.2.unwrap_or(0.0))).fold(1.0, f64::min).min(0.9) - 0.01;
+    let labels: Vec<usize> = {
+        let mut v: Vec<usize> = series.iter().flat_map(|(_, p)| p.iter().map(|q| q.0)).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    svg((760, 460), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(45)
+            .y_label_area_size(55)
+            .build_cartesian_2d(x_lo..x_hi, lo..1.0)
+            .map_err(plot_err)?;
+        chart
+            .configure_mesh()
+            .x_desc("labelled anomalies (log scale)")
+            .y_desc("test AUROC")
+            .x_labels(0)
+            .disable_x_mesh()
+            .draw()
+            .map_err(plot_err)?;
+        // The measured counts are the x axis's labels, each at its own position.
+        let y_text = lo + (1.0 - lo) * 0.01;
+        chart.draw_series(labels.iter().map(|&n| Text::new(n.to_string(), (x_of(n), y_text), ("sans-serif", 12)))).map_err(plot_err)?;
+        for (k, (name, points)) in series.iter().enumerate() {
+            let color = Palette99::pick(k).mix(1.0);
+            let line: Vec<(f64, f64)> = points.iter().map(|q| (x_of(q.0), q.1)).collect();
+            chart.draw_series(LineSeries::new(line.clone(), color.stroke_width(2))).map_err(plot_err)?.label(name.clone()).legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], Palette99::pick(k).stroke_width(2))
+            });
+            chart.draw_series(line.iter().map(|&p| Circle::new(p, 4, color.filled()))).map_err(plot_err)?;
+            for q in points.iter().filter(|q| q.2.is_some()) {
+                let (x, sd) = (x_of(q.0), q.2.unwrap_or(0.0));
+                chart.draw_series(std::iter::once(PathElement::new(vec![(x, q.1 - sd), (x, q.1 + sd)], color.stroke_width(1)))).map_err(plot_err)?;
+            }
+        }
+        chart.configure_series_labels().position(SeriesLabelPosition::LowerRight).border_style(BLACK).background_style(WHITE.mix(0.9)).draw().map_err(plot_err)?;
+        Ok(())
+    })
+}
+
 /// The 2×2 confusion matrix as a heatmap with counts.
 pub fn confusion_heatmap(c: &Confusion) -> Result<Svg> {
     let cells = [[c.true_normal, c.false_anomaly], [c.missed_anomaly, c.true_anomaly]];
@@ -294,6 +345,22 @@ pub fn class_samples(source: &crate::data::LabelledImages, per_class: usize) -> 
         })
         .collect();
     image_grid(&rows.iter().collect::<Vec<_>>(), 2)
+}
+
+#[cfg(test)]
+mod labels_curve_tests {
+    #[test]
+    fn the_labels_curve_draws_each_method_and_its_counts() {
+        let series = vec![
+            ("gan".to_string(), vec![(0, 0.93, Some(0.01)), (5, 0.94, None), (54, 0.96, Some(0.005))]),
+            ("classifier".to_string(), vec![(5, 0.80, None), (54, 0.95, None)]),
+        ];
+        let svg: String = super::labels_curve("test", &series).unwrap().0.split_whitespace().collect();
+        assert!(svg.contains(">gan<") && svg.contains(">classifier<"), "the legend");
+        for count in ["0", "5", "54"] {
+            assert_eq!(svg.matches(&format!(">{count}<")).count(), 1, "the x axis names {count} once");
+        }
+    }
 }
 
 #[cfg(test)]
