@@ -5,11 +5,15 @@ Reads a safetensors file written by the bench (the three networks' weights under
 `anomalies`, and the settings as 0-d tensors), computes the eight losses at those weights,
 then times what a PyTorch user would write: training steps with the same update order as
 ganad's trainer, and optionally a whole epoch, a whole class and scoring on tensors of the
-shapes ganad's runs use. Plain eager fp32, no tricks. Prints one JSON line.
+shapes ganad's runs use. Plain eager fp32, no tricks; or, with --autocast, the same code with
+its forward passes under `torch.autocast("cpu", dtype=torch.bfloat16)`, the way a PyTorch user
+trains in bf16 on a CPU with bf16 units (convolutions and matrix products in bf16, the backward
+and Adam in fp32). Prints one JSON line.
 
-    python bench/torch_reference.py BENCH.safetensors STEPS [--epoch STEPS,VALIDATION]
+    python bench/torch_reference.py BENCH.safetensors STEPS [--autocast] [--epoch STEPS,VALIDATION]
         [--class EPOCHS,STEPS,VALIDATION,TEST] [--score IMAGES]
 """
+import contextlib
 import argparse
 import json
 import time
@@ -105,7 +109,9 @@ def main():
     p.add_argument("--epoch", help="STEPS,VALIDATION: one epoch of training steps, then scoring the validation set")
     p.add_argument("--class", dest="whole_class", help="EPOCHS,STEPS,VALIDATION,TEST: a whole class, train and score")
     p.add_argument("--score", type=int, help="IMAGES: scoring throughput")
+    p.add_argument("--autocast", action="store_true", help="forward passes under torch.autocast bf16")
     a = p.parse_args()
+    precision = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if a.autocast else contextlib.nullcontext
     t = load_file(a.file)
     torch.set_num_threads(int(t["threads"].item()))
     s = {k: int(t[k].item()) for k in ["width", "disc_width", "window", "stride", "top_k", "eval_batch"]}
@@ -119,14 +125,16 @@ def main():
     x, xa = t["normals"], t["anomalies"]
     for net in (g, dn, da):
         net.train()
-    first = {k: float(v) for k, v in losses(g, dn, da, x, xa, s).items()}
+    with precision():
+        first = {k: float(v) for k, v in losses(g, dn, da, x, xa, s).items()}
 
     lr = float(t["learning_rate"].item())
     opts = [torch.optim.Adam(n.parameters(), lr=lr, betas=(0.5, 0.999)) for n in (g, dn, da)]
 
     def step(x, xa):
-        out = losses(g, dn, da, x, xa, s)
-        total = sum(weights[n] * out[n] for n in NAMES[:6])
+        with precision():
+            out = losses(g, dn, da, x, xa, s)
+            total = sum(weights[n] * out[n] for n in NAMES[:6])
         opts[0].zero_grad()
         total.backward()
         opts[0].step()
@@ -138,7 +146,8 @@ def main():
     @torch.no_grad()
     def score(images):
         g.eval()
-        scores = [(b - g.decode(g.encode(b))).abs().flatten(1).mean(1) for b in images.split(s["eval_batch"])]
+        with precision():
+            scores = [(b - g.decode(g.encode(b)).float()).abs().flatten(1).mean(1) for b in images.split(s["eval_batch"])]
         g.train()
         return torch.cat(scores)
 

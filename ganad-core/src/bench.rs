@@ -6,7 +6,10 @@
 //!
 //! ganad runs as training runs it: in the precision `train.precision = auto` picks (bf16 on a
 //! CPU with native bf16 units, else fp32), each discriminator once per reconstruction, gradients
-//! only where needed, flat Adam. The twin is what a PyTorch user would write: plain eager fp32.
+//! only where needed, flat Adam. The twin is what a PyTorch user would write: plain eager fp32,
+//! and where ganad trains in bf16, the same under `torch.autocast` bf16. The headline ratios
+//! compare equal precisions: ganad fp32 against the fp32 twin, ganad bf16 against the autocast
+//! twin. Every phase says on stderr what it times and how long it has run.
 
 use crate::config::{Config, PrecisionChoice, Profile, Recipe};
 use crate::data::{ImageSet, Split, SplitData};
@@ -33,10 +36,28 @@ pub const BF16_LOSS_TOLERANCE: f64 = 3e-2;
 #[derive(Debug, Clone)]
 pub struct BenchOptions {
     pub quick: bool,
-    /// The venv's python (torch, scikit-learn, safetensors).
+    /// A python with torch, scikit-learn and safetensors ([`find_python`] by default).
     pub python: PathBuf,
-    /// bench/torch_reference.py
-    pub reference: PathBuf,
+    /// The PyTorch twin; `None` = the copy built into the binary ([`TWIN`]).
+    pub reference: Option<PathBuf>,
+}
+
+/// The PyTorch twin, built into the binary so that `ganad bench` needs no checkout beside it.
+pub const TWIN: &str = include_str!("../../bench/torch_reference.py");
+
+/// The python the bench runs the twin with: `$GANAD_VENV/bin/python`, else the cache's venv
+/// (`$GANAD_CACHE`, default `~/.cache/ganad`), else `python3` on the PATH.
+pub fn find_python() -> PathBuf {
+    let venv = std::env::var_os("GANAD_VENV").map(PathBuf::from).or_else(|| {
+        let cache = std::env::var_os("GANAD_CACHE").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/ganad")))?;
+        Some(cache.join("venv"))
+    });
+    venv.map(|v| v.join("bin/python")).filter(|p| p.is_file()).unwrap_or_else(|| "python3".into())
+}
+
+/// One line on stderr per phase: what it times, and the seconds since the bench began.
+fn progress(started: Instant, what: &str) {
+    eprintln!("bench [{:>5.1} s] {what}", started.elapsed().as_secs_f64());
 }
 
 /// Median, min and max of timings, in seconds.
@@ -75,13 +96,23 @@ pub struct StepBench {
     /// ganad forced to fp32.
     pub ganad_fp32: Timing,
     pub pytorch: Timing,
+    /// The twin under `torch.autocast` bf16, where ganad trains in bf16.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pytorch_autocast: Option<Timing>,
     /// The twin again with ganad's allocator preloaded (`LD_PRELOAD`), where ganad's is not
-    /// glibc's: what of the speedup the allocator alone explains.
+    /// glibc's: what of the speedup the allocator alone explains (not in the quick bench).
     pub pytorch_same_allocator: Option<Timing>,
-    /// PyTorch median / ganad median: > 1 means ganad is faster.
+    /// The headline: the twin at ganad's precision over ganad (fp32 twin / ganad fp32, or
+    /// autocast twin / ganad bf16); > 1 means ganad is faster.
+    pub speedup_equal_precision: f64,
+    /// The fp32 twin over ganad as it trains (bf16 where the CPU has the units): unequal precisions.
     pub speedup: f64,
     pub speedup_same_allocator: Option<f64>,
+    /// The fp32 twin over ganad fp32.
     pub speedup_fp32: f64,
+    /// The autocast twin over ganad bf16.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub speedup_bf16: Option<f64>,
     /// max |Δloss| against PyTorch, fp32 path (must be ≤ [`LOSS_TOLERANCE`]).
     pub max_loss_difference_fp32: f64,
     /// max |Δloss| / max(1, |loss|) of the precision ganad trains in (≤ [`BF16_LOSS_TOLERANCE`] for bf16).
@@ -126,12 +157,16 @@ pub struct BenchReport {
     pub matmul_gflops_bf16: Option<f64>,
     /// ganad's rate at batch 64 over the fp32 matmul rate (the twin's precision).
     pub matmul_share_fp32: f64,
+    /// ganad's rate at batch 64 in the precision it trains in over the matmul rate of that
+    /// precision (fp32 or bf16).
+    pub matmul_share: f64,
     pub steps: Vec<StepBench>,
     pub epoch: PhaseBench,
-    pub class: PhaseBench,
+    /// A whole class against the twin (not in the quick bench).
+    pub class: Option<PhaseBench>,
     /// Train + score of one class in the default (ganad) recipe on the same data: no twin,
-    /// what the improved recipe costs beside the paper's.
-    pub class_default_recipe_s: f64,
+    /// what the improved recipe costs beside the paper's (not in the quick bench).
+    pub class_default_recipe_s: Option<f64>,
     pub scoring: PhaseBench,
     pub scoring_ganad_images_per_s: f64,
     pub scoring_pytorch_images_per_s: f64,
@@ -323,7 +358,8 @@ fn reference_samples(reference: &serde_json::Value, key: &str) -> Result<Vec<f64
 /// process each time), so a machine whose speed drifts during the bench slows both alike. The
 /// fp32 matmul rate is sampled in each turn too, into `matmul`.
 #[allow(clippy::too_many_arguments)]
-fn step_bench(cfg: &Config, batch: i64, anomaly_batch: i64, runs: usize, blocks: usize, opts: &BenchOptions, dir: &Path, matmul: &mut Vec<f64>) -> Result<StepBench> {
+fn step_bench(cfg: &Config, batch: i64, anomaly_batch: i64, runs: usize, blocks: usize, opts: &BenchOptions, dir: &Path, matmul: &mut Vec<f64>, started: Instant) -> Result<StepBench> {
+    progress(started, &format!("training steps at batch {batch} + {anomaly_batch}: losses checked against the twin, then {runs} steps a side in {blocks} turn(s)"));
     let (fp32_cfg, fp32) = gan_model(cfg, PrecisionChoice::Fp32)?;
     let (auto_cfg, auto) = gan_model(cfg, PrecisionChoice::Auto)?;
     let precision = crate::device::precision(PrecisionChoice::Auto, Device::Cpu)?;
@@ -335,8 +371,15 @@ fn step_bench(cfg: &Config, batch: i64, anomaly_batch: i64, runs: usize, blocks:
     // Same losses at the same weights, before anything trains: fp32 at 1e-4, and the precision
     // ganad trains in at its own tolerance.
     let per_block = runs.div_ceil(blocks);
-    let twin = |n: usize, preload: Option<&Path>| python_json(&opts.python, preload, &[&opts.reference.to_string_lossy(), &file.to_string_lossy(), &n.to_string()]);
-    let reference = twin(per_block, None)?;
+    let script = twin_script(opts, dir)?;
+    let twin = |n: usize, preload: Option<&Path>, autocast: bool| {
+        let mut args = vec![script.to_string_lossy().into_owned(), file.to_string_lossy().into_owned(), n.to_string()];
+        if autocast {
+            args.push("--autocast".into());
+        }
+        python_json(&opts.python, preload, &args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let reference = twin(per_block, None, false)?;
     let losses_of = |c: &Config, m: &Model| m.losses(c, &normals, Some(&anomalies)).values();
     let max_loss_difference_fp32 = compare_losses(&losses_of(&fp32_cfg, &fp32), &reference["losses"], batch, Precision::Fp32)?;
     let max_loss_difference = compare_losses(&losses_of(&auto_cfg, &auto), &reference["losses"], batch, precision)?;
@@ -344,27 +387,38 @@ fn step_bench(cfg: &Config, batch: i64, anomaly_batch: i64, runs: usize, blocks:
     let (mut ganad_fp32_steps, mut ganad_fp32) = (Vec::new(), Stepper::new(&fp32_cfg, &fp32));
     let (mut ganad_steps, mut ganad) = (Vec::new(), Stepper::new(&auto_cfg, &auto));
     let mut pytorch = reference_samples(&reference, "step_s")?;
-    let preload = crate::device::allocator().filter(|lib| !lib.to_string_lossy().contains("libc.so"));
-    let mut pytorch_same_allocator = Vec::new();
+    let preload = crate::device::allocator().filter(|lib| !opts.quick && !lib.to_string_lossy().contains("libc.so"));
+    let bf16 = precision == Precision::Bf16;
+    let (mut pytorch_same_allocator, mut pytorch_autocast) = (Vec::new(), Vec::new());
     for block in 0..blocks {
         if block > 0 {
-            pytorch.extend(reference_samples(&twin(per_block, None)?, "step_s")?);
+            pytorch.extend(reference_samples(&twin(per_block, None, false)?, "step_s")?);
+        }
+        if bf16 {
+            pytorch_autocast.extend(reference_samples(&twin(per_block, None, true)?, "step_s")?);
         }
         if let Some(lib) = &preload {
-            pytorch_same_allocator.extend(reference_samples(&twin(per_block, Some(lib))?, "step_s")?);
+            pytorch_same_allocator.extend(reference_samples(&twin(per_block, Some(lib), false)?, "step_s")?);
         }
         ganad_fp32_steps.extend(ganad_fp32.time(&normals, &anomalies, per_block));
         ganad_steps.extend(ganad.time(&normals, &anomalies, per_block));
         matmul.extend(matmul_rates(Kind::Float, 5));
+        progress(started, &format!("  batch {batch}: turn {} of {blocks} done", block + 1));
     }
     let (pytorch, ganad, ganad_fp32) = (Timing::of(pytorch), Timing::of(ganad_steps), Timing::of(ganad_fp32_steps));
     let pytorch_same_allocator = preload.map(|_| Timing::of(pytorch_same_allocator));
+    let pytorch_autocast = bf16.then(|| Timing::of(pytorch_autocast));
+    let speedup_fp32 = pytorch.median_s / ganad_fp32.median_s;
+    let speedup_bf16 = pytorch_autocast.as_ref().map(|t| t.median_s / ganad.median_s);
     let flops = step_flops(cfg, batch, anomaly_batch);
     Ok(StepBench {
         batch,
         anomaly_batch,
+        speedup_equal_precision: speedup_bf16.unwrap_or(speedup_fp32),
         speedup: pytorch.median_s / ganad.median_s,
-        speedup_fp32: pytorch.median_s / ganad_fp32.median_s,
+        speedup_fp32,
+        speedup_bf16,
+        pytorch_autocast,
         speedup_same_allocator: pytorch_same_allocator.as_ref().map(|t| t.median_s / ganad.median_s),
         pytorch_same_allocator,
         max_loss_difference_fp32,
@@ -376,6 +430,18 @@ fn step_bench(cfg: &Config, batch: i64, anomaly_batch: i64, runs: usize, blocks:
         ganad_fp32,
         pytorch,
     })
+}
+
+/// The twin's script: `--reference`, or the built-in copy written into the bench's scratch directory.
+fn twin_script(opts: &BenchOptions, dir: &Path) -> Result<PathBuf> {
+    if let Some(path) = &opts.reference {
+        return Ok(path.clone());
+    }
+    let path = dir.join("torch_reference.py");
+    if !path.is_file() {
+        crate::atomic::write_bytes(&path, TWIN.as_bytes())?;
+    }
+    Ok(path)
 }
 
 /// Random images in [−1, 1] as a set whose labels alternate (so AUROCs are defined).
@@ -404,9 +470,19 @@ fn synthetic_split(cfg: &Config) -> SplitData {
     }
 }
 
-/// One epoch and one whole class (train + score) of the paper's recipe, ganad against the twin,
-/// and ganad's default recipe on the same class.
-fn phase_benches(cfg: &Config, opts: &BenchOptions, dir: &Path) -> Result<(PhaseBench, PhaseBench, f64, PhaseBench, f64, f64)> {
+/// What [`phase_benches`] measures.
+struct Phases {
+    epoch: PhaseBench,
+    class: Option<PhaseBench>,
+    class_default_recipe_s: Option<f64>,
+    scoring: PhaseBench,
+    ganad_images_per_s: f64,
+    pytorch_images_per_s: f64,
+}
+
+/// One epoch and (unless quick) one whole class (train + score) of the paper's recipe, ganad
+/// against the fp32 twin, and ganad's default recipe on the same class.
+fn phase_benches(cfg: &Config, opts: &BenchOptions, dir: &Path, started: Instant) -> Result<Phases> {
     let data = synthetic_split(cfg);
     let steps = data.train_normal.len().div_ceil(cfg.train.batch_size);
     let (batch, anomaly_batch) = (cfg.train.batch_size as i64, cfg.train.anomaly_batch_size as i64);
@@ -416,13 +492,17 @@ fn phase_benches(cfg: &Config, opts: &BenchOptions, dir: &Path) -> Result<(Phase
     let (_, model) = gan_model(cfg, PrecisionChoice::Fp32)?;
     let file = dir.join("bench-phases.safetensors");
     write_inputs(&file, &model, cfg, &data.train_normal.images.narrow(0, 0, batch), &data.train_anomaly.images.narrow(0, 0, anomaly_batch))?;
-    let reference = python_json(
-        &opts.python,
-        None,
-        &[&opts.reference.to_string_lossy(), &file.to_string_lossy(), "1", "--epoch", &format!("{steps},{val}"), "--class", &format!("{epochs},{steps},{val},{test}"), "--score", &test.to_string()],
-    )?;
+    let script = twin_script(opts, dir)?;
+    let (epoch_arg, class_arg, test_arg) = (format!("{steps},{val}"), format!("{epochs},{steps},{val},{test}"), test.to_string());
+    let mut args = vec![script.to_string_lossy().into_owned(), file.to_string_lossy().into_owned(), "1".into(), "--epoch".into(), epoch_arg, "--score".into(), test_arg];
+    if !opts.quick {
+        args.extend(["--class".to_string(), class_arg]);
+    }
+    progress(started, &format!("the twin: one epoch ({steps} steps, then {val} validation scores){}, scoring {test} images", if opts.quick { "" } else { ", one class" }));
+    let reference = python_json(&opts.python, None, &args.iter().map(String::as_str).collect::<Vec<_>>())?;
     let number = |key: &str| reference[key].as_f64().ok_or_else(|| Error::Metric(format!("the PyTorch reference reported no {key}")));
 
+    progress(started, "ganad: one epoch");
     let run_dir = crate::tempdir::TempDir::new("bench-run")?;
     let t = Instant::now();
     let mut trainer = crate::train::Trainer::new(Method::Gan, cfg, &data, run_dir.path())?;
@@ -437,9 +517,13 @@ fn phase_benches(cfg: &Config, opts: &BenchOptions, dir: &Path) -> Result<(Phase
         crate::experiment::run(Method::Gan, cfg, None, &data, dir.path(), false, hooks)?;
         Ok(t.elapsed().as_secs_f64())
     };
-    let class_s = timed_class(cfg)?;
-    let default_s = timed_class(&Config::preset(Profile::Default))?;
-
+    let (class_s, default_s) = if opts.quick {
+        (None, None)
+    } else {
+        progress(started, "ganad: one class in the paper's recipe, then one in the default recipe");
+        (Some(timed_class(cfg)?), Some(timed_class(&Config::preset(Profile::Default))?))
+    };
+    progress(started, "ganad: scoring");
     let scorer = crate::score::ReconstructionScorer { generator: &model.gan().expect("a GAN").generator };
     let (_, auto) = gan_model(cfg, PrecisionChoice::Auto)?;
     let auto_scorer = crate::score::ReconstructionScorer { generator: &auto.gan().expect("a GAN").generator };
@@ -450,14 +534,18 @@ fn phase_benches(cfg: &Config, opts: &BenchOptions, dir: &Path) -> Result<(Phase
     let pytorch_ips = number("score_images_per_s")?;
 
     let phase = |what: String, ganad_s: f64, pytorch_s: f64| PhaseBench { what, ganad_s, pytorch_s, speedup: pytorch_s / ganad_s };
-    Ok((
-        phase(format!("one epoch: {steps} steps of {batch} + {anomaly_batch}, then {val} validation scores"), epoch_s, number("epoch_s")?),
-        phase(format!("one class: {epochs} epochs, then {test} test scores"), class_s, number("class_s")?),
-        default_s,
-        phase(format!("scoring {test} images (mean ℓ1, batches of {})", cfg.train.eval_batch_size), test as f64 / ganad_ips, test as f64 / pytorch_ips),
-        ganad_ips,
-        pytorch_ips,
-    ))
+    let class = match class_s {
+        Some(s) => Some(phase(format!("one class: {epochs} epochs, then {test} test scores"), s, number("class_s")?)),
+        None => None,
+    };
+    Ok(Phases {
+        epoch: phase(format!("one epoch: {steps} steps of {batch} + {anomaly_batch}, then {val} validation scores"), epoch_s, number("epoch_s")?),
+        class,
+        class_default_recipe_s: default_s,
+        scoring: phase(format!("scoring {test} images (mean ℓ1, batches of {})", cfg.train.eval_batch_size), test as f64 / ganad_ips, test as f64 / pytorch_ips),
+        ganad_images_per_s: ganad_ips,
+        pytorch_images_per_s: pytorch_ips,
+    })
 }
 
 fn auroc_bench(n: usize, runs: usize, opts: &BenchOptions, dir: &Path) -> Result<AurocBench> {
@@ -484,6 +572,7 @@ fn auroc_bench(n: usize, runs: usize, opts: &BenchOptions, dir: &Path) -> Result
 
 /// Runs every measurement (on the CPU, the paper's recipe at the default profile's width).
 pub fn run_bench(opts: &BenchOptions) -> Result<BenchReport> {
+    let started = Instant::now();
     crate::device::keep_freed_memory();
     let scratch = crate::tempdir::TempDir::new("bench")?;
     let dir = scratch.path().to_path_buf();
@@ -493,13 +582,18 @@ pub fn run_bench(opts: &BenchOptions) -> Result<BenchReport> {
     // A batch-1 step takes a fiftieth of a batch-64 one: five times the steps still time it
     // for only seconds.
     for (batch, anomaly_batch, runs) in [(64, 16, runs), (1, 1, 5 * runs)] {
-        steps.push(step_bench(&cfg, batch, anomaly_batch, runs, blocks, opts, &dir, &mut matmul)?);
+        steps.push(step_bench(&cfg, batch, anomaly_batch, runs, blocks, opts, &dir, &mut matmul, started)?);
     }
-    let (epoch, class, class_default_recipe_s, scoring, scoring_ganad_images_per_s, scoring_pytorch_images_per_s) = phase_benches(&cfg, opts, &dir)?;
+    let phases = phase_benches(&cfg, opts, &dir, started)?;
+    progress(started, "AUROC against scikit-learn");
     let sizes: &[usize] = if opts.quick { &[10_000, 100_000] } else { &[10_000, 100_000, 1_000_000] };
     let auroc = sizes.iter().map(|&n| auroc_bench(n, if n >= 1_000_000 { 5 } else { runs }, opts, &dir)).collect::<Result<Vec<_>>>()?;
     let native = crate::device::cpu_native_bf16();
     let matmul_gflops_fp32 = median(matmul);
+    let matmul_gflops_bf16 = native.then(|| median(matmul_rates(Kind::BFloat16, 10)));
+    let bf16 = steps[0].pytorch_autocast.is_some();
+    let own_rate = if bf16 { matmul_gflops_bf16.unwrap_or(matmul_gflops_fp32) } else { matmul_gflops_fp32 };
+    progress(started, "done");
     Ok(BenchReport {
         provenance: crate::run::Provenance::now(),
         machine: format!("{}, {} CPUs", cpu_model(), std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
@@ -510,15 +604,16 @@ pub fn run_bench(opts: &BenchOptions) -> Result<BenchReport> {
         profile: if opts.quick { "quick".into() } else { "full".into() },
         base_width: cfg.model.base_width,
         matmul_share_fp32: steps[0].ganad_gflops / matmul_gflops_fp32,
+        matmul_share: steps[0].ganad_gflops / own_rate,
         matmul_gflops_fp32,
-        matmul_gflops_bf16: native.then(|| median(matmul_rates(Kind::BFloat16, 10))),
+        matmul_gflops_bf16,
         steps,
-        epoch,
-        class,
-        class_default_recipe_s,
-        scoring,
-        scoring_ganad_images_per_s,
-        scoring_pytorch_images_per_s,
+        epoch: phases.epoch,
+        class: phases.class,
+        class_default_recipe_s: phases.class_default_recipe_s,
+        scoring: phases.scoring,
+        scoring_ganad_images_per_s: phases.ganad_images_per_s,
+        scoring_pytorch_images_per_s: phases.pytorch_images_per_s,
         auroc,
     })
 }
@@ -536,25 +631,41 @@ impl BenchReport {
             self.matmul_gflops_fp32,
             self.matmul_gflops_bf16.map(|g| format!(", {g:.0} GFLOP/s bf16")).unwrap_or_default()
         );
-        s.push_str("training step, paper's 8 losses (G + D_N + D_A), width 32   ganad       ganad fp32   PyTorch     PyTorch/ganad (fp32)   max Δloss fp32 / ganad   GFLOP/step   ganad GFLOP/s\n");
+        s.push_str("training step, paper's 8 losses (G + D_N + D_A), width 32\n");
+        s.push_str("                          fp32: ganad    twin      twin/ganad   bf16: ganad    twin (autocast)   twin/ganad   max Δloss fp32 / bf16   GFLOP/step\n");
         for b in &self.steps {
+            let bf16 = match (&b.pytorch_autocast, b.speedup_bf16) {
+                (Some(t), Some(x)) => format!("{:>9.1} ms   {:>9.1} ms      {:>6.3}x", b.ganad.median_s * 1e3, t.median_s * 1e3, x),
+                _ => format!("{:>9} {:>17} {:>12}", "—", "—", "—"),
+            };
             s.push_str(&format!(
-                "  batch {:>2} + {:>2} anomalies                                  {:>7.1} ms   {:>7.1} ms   {:>7.1} ms   {:>5.3}x ({:.3}x)        {:.1e} / {:.1e}          {:>7.3}   {:>7.1}\n",
-                b.batch, b.anomaly_batch, b.ganad.median_s * 1e3, b.ganad_fp32.median_s * 1e3, b.pytorch.median_s * 1e3, b.speedup, b.speedup_fp32,
-                b.max_loss_difference_fp32, b.max_loss_difference, b.forward_backward_gflop, b.ganad_gflops
+                "  batch {:>2} + {:>2}   {:>9.1} ms {:>7.1} ms   {:>6.3}x   {bf16}   {:.1e} / {:.1e}        {:>7.3}\n",
+                b.batch, b.anomaly_batch, b.ganad_fp32.median_s * 1e3, b.pytorch.median_s * 1e3, b.speedup_fp32,
+                b.max_loss_difference_fp32, b.max_loss_difference, b.forward_backward_gflop
             ));
+        }
+        for b in &self.steps {
+            s.push_str(&format!("  batch {:>2}: at equal precision {:.3}x (ganad as it trains against the fp32 twin: {:.3}x, unequal precisions)\n", b.batch, b.speedup_equal_precision, b.speedup));
         }
         for b in &self.steps {
             if let (Some(t), Some(x)) = (&b.pytorch_same_allocator, b.speedup_same_allocator) {
                 s.push_str(&format!("  batch {:>2}: the twin with ganad's allocator preloaded {:>7.1} ms, PyTorch/ganad {:.3}x\n", b.batch, t.median_s * 1e3, x));
             }
         }
-        s.push_str(&format!("ganad at batch 64: {:.1} % of the fp32 matmul rate\n", self.matmul_share_fp32 * 100.0));
-        for p in [&self.epoch, &self.class, &self.scoring] {
-            s.push_str(&format!("{:<70} ganad {:>7.2} s   PyTorch {:>7.2} s   {:>5.2}x\n", p.what, p.ganad_s, p.pytorch_s, p.speedup));
+        s.push_str(&format!(
+            "ganad at batch 64 ({}): {:.1} % of the {} matmul rate ({:.1} % of the fp32 rate)\n",
+            self.precision,
+            self.matmul_share * 100.0,
+            self.precision,
+            self.matmul_share_fp32 * 100.0
+        ));
+        for p in [Some(&self.epoch), self.class.as_ref(), Some(&self.scoring)].into_iter().flatten() {
+            s.push_str(&format!("{:<70} ganad {:>7.2} s   PyTorch fp32 {:>7.2} s   {:>5.2}x\n", p.what, p.ganad_s, p.pytorch_s, p.speedup));
         }
         s.push_str(&format!("scoring: ganad {:.0} images/s, PyTorch {:.0} images/s\n", self.scoring_ganad_images_per_s, self.scoring_pytorch_images_per_s));
-        s.push_str(&format!("one class in ganad's default recipe (same data): {:.1} s\n", self.class_default_recipe_s));
+        if let Some(t) = self.class_default_recipe_s {
+            s.push_str(&format!("one class in ganad's default recipe (same data): {t:.1} s\n"));
+        }
         s.push_str("AUROC            ganad median   sklearn median   sklearn/ganad   |Δ|\n");
         for a in &self.auroc {
             s.push_str(&format!("  n = {:>9}  {:>9.3} ms   {:>11.3} ms   {:>11.1}x   {:.1e}\n", a.n, a.ganad.median_s * 1e3, a.sklearn.median_s * 1e3, a.speedup, a.abs_difference));

@@ -64,13 +64,13 @@ enum Command {
     /// Speed against references measured in the same run: PyTorch eager training step,
     /// scikit-learn AUROC, matmul rate. Writes a JSON report.
     Bench {
-        /// Fewer repetitions and sizes (under 2 minutes).
+        /// Fewer repetitions, no whole class (a few minutes; every phase prints a progress line).
         #[arg(long)]
         quick: bool,
-        /// Python with torch, scikit-learn and safetensors (default: the project's .venv).
+        /// Python with torch, scikit-learn and safetensors (default: $GANAD_VENV, else the cache's venv, else python3).
         #[arg(long)]
         python: Option<PathBuf>,
-        /// The PyTorch twin (default: bench/torch_reference.py of this checkout).
+        /// The PyTorch twin (default: the copy of bench/torch_reference.py built into the binary).
         #[arg(long)]
         reference: Option<PathBuf>,
         /// Where to write the report.
@@ -523,12 +523,7 @@ fn ablation(args: AblationArgs) -> Result<()> {
 }
 
 fn bench(quick: bool, python: Option<PathBuf>, reference: Option<PathBuf>, out: &Path) -> Result<()> {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let opts = ganad_core::bench::BenchOptions {
-        quick,
-        python: python.unwrap_or_else(|| repo.join(".venv/bin/python")),
-        reference: reference.unwrap_or_else(|| repo.join("bench/torch_reference.py")),
-    };
+    let opts = ganad_core::bench::BenchOptions { quick, python: python.unwrap_or_else(ganad_core::bench::find_python), reference };
     let report = ganad_core::bench::run_bench(&opts)?;
     print!("{}", report.table());
     ganad_core::atomic::write_json(out, &report)?;
