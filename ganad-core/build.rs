@@ -34,7 +34,14 @@ fn record_source_commit() {
     let crate_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it");
     let root = Path::new(&crate_dir).parent().expect("the crate sits in the workspace");
     // Rerun when a compiled file or the checked-out commit changes (not on results or docs).
-    for path in [Path::new(&crate_dir).to_path_buf(), root.join("Cargo.toml"), root.join("Cargo.lock"), root.join(".git/HEAD"), root.join(".git/refs/heads"), root.join(".git/packed-refs")] {
+    for path in [
+        Path::new(&crate_dir).to_path_buf(),
+        root.join("Cargo.toml"),
+        root.join("Cargo.lock"),
+        root.join(".git/HEAD"),
+        root.join(".git/refs/heads"),
+        root.join(".git/packed-refs"),
+    ] {
         println!("cargo:rerun-if-changed={}", path.display());
     }
     let git = |args: &[&str]| {

@@ -46,7 +46,9 @@ else
 fi
 
 step "rust toolchain pieces"
-rustup component list --installed 2>/dev/null | grep -q '^rust-src' || rustup component add rust-src
+for c in rust-src rustfmt clippy; do
+  rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
+done
 if cargo install --list | grep -q "^evcxr_jupyter v$GANAD_EVCXR_VERSION:"; then
   echo "evcxr_jupyter $GANAD_EVCXR_VERSION present"
 else

@@ -29,7 +29,7 @@ fn main() -> ganad_core::Result<()> {
         let t = Instant::now();
         let parts = model.losses(&cfg, &normals, Some(&anomalies));
         let _ = parts.values();
-        optimizers.update(&model, &parts, &cfg.loss, cfg.train.learning_rate)?;
+        optimizers.update(&model, &parts, &cfg.loss, cfg.train.learning_rate, 0.0)?;
         times.push(t.elapsed().as_secs_f64() * 1e3);
     }
     times.sort_by(f64::total_cmp);
@@ -48,7 +48,8 @@ fn main() -> ganad_core::Result<()> {
             let t = Instant::now();
             let objectives = model.objectives(&parts, &cfg.loss);
             let n = objectives.len();
-            let grads: Vec<Vec<Tensor>> = objectives.iter().zip(&adams).enumerate().map(|(i, ((_, l), a))| a.gradients(l, i + 1 < n)).collect();
+            let grads: Vec<Vec<Tensor>> =
+                objectives.iter().zip(&adams).enumerate().map(|(i, ((_, l), a))| a.gradients(l, i + 1 < n)).collect();
             grad.push(t.elapsed().as_secs_f64() * 1e3);
             let t = Instant::now();
             for (a, g) in adams.iter_mut().zip(&grads) {

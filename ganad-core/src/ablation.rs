@@ -56,7 +56,10 @@ impl Study {
                 let mut fp32 = ganad.clone();
                 fp32.train.precision = PrecisionChoice::Fp32;
                 let auto = crate::device::precision(PrecisionChoice::Auto, tch::Device::Cpu).map(|p| p.name()).unwrap_or("fp32");
-                vec![Variant { name: format!("ganad, precision auto ({auto} here)"), config: ganad }, Variant { name: "ganad, fp32".into(), config: fp32 }]
+                vec![
+                    Variant { name: format!("ganad, precision auto ({auto} here)"), config: ganad },
+                    Variant { name: "ganad, fp32".into(), config: fp32 },
+                ]
             }
         }
     }
@@ -151,7 +154,8 @@ pub fn table(results: &[VariantResult]) -> Result<DataFrame> {
         columns.push(Column::new(format!("{c} {}", crate::data::CLASS_NAMES[*c as usize]).into(), values));
     }
     columns.push(Column::new("mean".into(), results.iter().map(|r| cell(&r.summary.overall)).collect::<Vec<_>>()));
-    columns.push(Column::new("Δ mean".into(), results.iter().map(|r| format!("{:+.4}", r.summary.overall.mean - base)).collect::<Vec<_>>()));
+    columns
+        .push(Column::new("Δ mean".into(), results.iter().map(|r| format!("{:+.4}", r.summary.overall.mean - base)).collect::<Vec<_>>()));
     columns.push(Column::new("train s / run".into(), results.iter().map(|r| format!("{:.0}", r.train_s_mean)).collect::<Vec<_>>()));
     columns.push(Column::new("runs".into(), results.iter().map(|r| r.runs as u32).collect::<Vec<_>>()));
     DataFrame::new_infer_height(columns).map_err(|e| crate::Error::Table(e.to_string()))
@@ -164,7 +168,8 @@ pub fn write_table(out: &Path, study: Study, results: &[VariantResult]) -> Resul
         Study::Precision => "precision",
     };
     let df = table(results)?;
-    let protocol = "test AUROC on the full test split, anomaly ratio and profile as in each run's config; the last epoch of each run's fixed schedule; \
+    let protocol = "test AUROC on the full test split, anomaly ratio and profile as in each run's config; \
+                    the last epoch of each run's fixed schedule; \
                     mean ± sample sd over seeds; the mean's sd is over the per-seed means of the classes";
     let json = serde_json::json!({
         "provenance": crate::run::Provenance::now(),
@@ -190,7 +195,13 @@ mod tests {
         assert_eq!(v.len(), 2 + Lever::ALL.len());
         assert_eq!(v[0].config.recipe, Recipe::Paper);
         let ganad = v.iter().find(|v| v.config.recipe == Recipe::Ganad).unwrap();
-        assert_eq!(ganad.config, Config { data: crate::config::DataConfig { anomaly_ratio: 0.01, ..Config::recipe(Recipe::Ganad, Profile::Quick).data }, ..Config::recipe(Recipe::Ganad, Profile::Quick) });
+        assert_eq!(
+            ganad.config,
+            Config {
+                data: crate::config::DataConfig { anomaly_ratio: 0.01, ..Config::recipe(Recipe::Ganad, Profile::Quick).data },
+                ..Config::recipe(Recipe::Ganad, Profile::Quick)
+            }
+        );
         let dirs: std::collections::BTreeSet<String> = v.iter().map(|v| slug(&v.name)).collect();
         assert_eq!(dirs.len(), v.len(), "every variant has its own directory");
         assert_eq!(slug("paper + anomaly_head"), "paper-anomaly-head");

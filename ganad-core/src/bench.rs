@@ -49,7 +49,9 @@ pub const TWIN: &str = include_str!("../../bench/torch_reference.py");
 /// (`$GANAD_CACHE`, default `~/.cache/ganad`), else `python3` on the PATH.
 pub fn find_python() -> PathBuf {
     let venv = std::env::var_os("GANAD_VENV").map(PathBuf::from).or_else(|| {
-        let cache = std::env::var_os("GANAD_CACHE").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/ganad")))?;
+        let cache = std::env::var_os("GANAD_CACHE")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/ganad")))?;
         Some(cache.join("venv"))
     });
     venv.map(|v| v.join("bin/python")).filter(|p| p.is_file()).unwrap_or_else(|| "python3".into())
@@ -209,7 +211,12 @@ fn generator_macs(w: i64) -> i64 {
 }
 
 fn discriminator_macs(w: i64) -> i64 {
-    conv_macs(16, 1, w, 4) + conv_macs(8, w, 2 * w, 4) + conv_macs(4, 2 * w, 4 * w, 4) + conv_macs(4, 4 * w, 8 * w, 3) + conv_macs(4, 8 * w, 1, 3) + conv_macs(1, 8 * w, 1, 4)
+    conv_macs(16, 1, w, 4)
+        + conv_macs(8, w, 2 * w, 4)
+        + conv_macs(4, 2 * w, 4 * w, 4)
+        + conv_macs(4, 4 * w, 8 * w, 3)
+        + conv_macs(4, 8 * w, 1, 3)
+        + conv_macs(1, 8 * w, 1, 4)
 }
 
 /// FLOPs of one training step with all eight terms, taking backward ≈ 2 × forward: what the
@@ -218,7 +225,8 @@ fn discriminator_macs(w: i64) -> i64 {
 pub fn step_flops(cfg: &Config, batch: i64, anomaly_batch: i64) -> f64 {
     let (g, d) = (cfg.model.base_width, cfg.model.discriminator_width);
     // G on normals + E(x̂) + D_N twice (x̂, x); G on anomalies + D_A twice.
-    let macs = batch * (generator_macs(g) + encoder_macs(g) + 2 * discriminator_macs(d)) + anomaly_batch * (generator_macs(g) + 2 * discriminator_macs(d));
+    let macs = batch * (generator_macs(g) + encoder_macs(g) + 2 * discriminator_macs(d))
+        + anomaly_batch * (generator_macs(g) + 2 * discriminator_macs(d));
     3.0 * 2.0 * macs as f64
 }
 
@@ -248,7 +256,8 @@ fn python_json(python: &Path, preload: Option<&Path>, args: &[&str]) -> Result<s
     }
     let text = String::from_utf8_lossy(&out.stdout);
     let last = text.lines().last().unwrap_or("");
-    serde_json::from_str(last).map_err(|e| Error::Config { field: "bench".into(), what: format!("unreadable reference output {last:?}: {e}") })
+    serde_json::from_str(last)
+        .map_err(|e| Error::Config { field: "bench".into(), what: format!("unreadable reference output {last:?}: {e}") })
 }
 
 /// The largest difference between our losses and the reference's: |Δ| for fp32, |Δ| / max(1,
@@ -268,12 +277,15 @@ pub fn compare_losses(ours: &LossParts<f64>, reference: &serde_json::Value, batc
                 Precision::Bf16 => (ours - theirs).abs() / theirs.abs().max(1.0),
             },
             (ours, theirs) => {
-                return Err(Error::Metric(format!("loss-equivalence check failed at batch {batch}: {name} is {ours:?} here and {theirs:?} in PyTorch")))
+                return Err(Error::Metric(format!(
+                    "loss-equivalence check failed at batch {batch}: {name} is {ours:?} here and {theirs:?} in PyTorch"
+                )))
             }
         };
-        if !(diff <= tolerance) {
+        if diff.is_nan() || diff > tolerance {
             return Err(Error::Metric(format!(
-                "loss-equivalence check failed at batch {batch} ({}): {name} is {v:?} here and {} in PyTorch (difference {diff:.3e} > {tolerance:e})",
+                "loss-equivalence check failed at batch {batch} ({}): {name} is {v:?} here and {} in PyTorch \
+                 (difference {diff:.3e} > {tolerance:e})",
                 precision.name(),
                 reference[name]
             )));
@@ -358,8 +370,24 @@ fn reference_samples(reference: &serde_json::Value, key: &str) -> Result<Vec<f64
 /// process each time), so a machine whose speed drifts during the bench slows both alike. The
 /// fp32 matmul rate is sampled in each turn too, into `matmul`.
 #[allow(clippy::too_many_arguments)]
-fn step_bench(cfg: &Config, batch: i64, anomaly_batch: i64, runs: usize, blocks: usize, opts: &BenchOptions, dir: &Path, matmul: &mut Vec<f64>, started: Instant) -> Result<StepBench> {
-    progress(started, &format!("training steps at batch {batch} + {anomaly_batch}: losses checked against the twin, then {runs} steps a side in {blocks} turn(s)"));
+fn step_bench(
+    cfg: &Config,
+    batch: i64,
+    anomaly_batch: i64,
+    runs: usize,
+    blocks: usize,
+    opts: &BenchOptions,
+    dir: &Path,
+    matmul: &mut Vec<f64>,
+    started: Instant,
+) -> Result<StepBench> {
+    progress(
+        started,
+        &format!(
+            "training steps at batch {batch} + {anomaly_batch}: losses checked against the twin, \
+         then {runs} steps a side in {blocks} turn(s)"
+        ),
+    );
     let (fp32_cfg, fp32) = gan_model(cfg, PrecisionChoice::Fp32)?;
     let (auto_cfg, auto) = gan_model(cfg, PrecisionChoice::Auto)?;
     let precision = crate::device::precision(PrecisionChoice::Auto, Device::Cpu)?;
@@ -461,7 +489,14 @@ fn synthetic_split(cfg: &Config) -> SplitData {
     let anomalies = crate::data::split::anomaly_count(spec.anomaly_ratio, normals);
     let (validation, test) = (6000, 10_000);
     SplitData {
-        split: Split { normal_class: 0, train_normal: (0..normals).collect(), train_pollution: Vec::new(), train_anomaly: (0..anomalies).collect(), validation: (0..validation).collect(), test: (0..test).collect() },
+        split: Split {
+            normal_class: 0,
+            train_normal: (0..normals).collect(),
+            train_pollution: Vec::new(),
+            train_anomaly: (0..anomalies).collect(),
+            validation: (0..validation).collect(),
+            test: (0..test).collect(),
+        },
         train_normal: synthetic_set(normals),
         train_anomaly: synthetic_set(anomalies),
         validation: synthetic_set(validation),
@@ -491,14 +526,34 @@ fn phase_benches(cfg: &Config, opts: &BenchOptions, dir: &Path, started: Instant
 
     let (_, model) = gan_model(cfg, PrecisionChoice::Fp32)?;
     let file = dir.join("bench-phases.safetensors");
-    write_inputs(&file, &model, cfg, &data.train_normal.images.narrow(0, 0, batch), &data.train_anomaly.images.narrow(0, 0, anomaly_batch))?;
+    write_inputs(
+        &file,
+        &model,
+        cfg,
+        &data.train_normal.images.narrow(0, 0, batch),
+        &data.train_anomaly.images.narrow(0, 0, anomaly_batch),
+    )?;
     let script = twin_script(opts, dir)?;
     let (epoch_arg, class_arg, test_arg) = (format!("{steps},{val}"), format!("{epochs},{steps},{val},{test}"), test.to_string());
-    let mut args = vec![script.to_string_lossy().into_owned(), file.to_string_lossy().into_owned(), "1".into(), "--epoch".into(), epoch_arg, "--score".into(), test_arg];
+    let mut args = vec![
+        script.to_string_lossy().into_owned(),
+        file.to_string_lossy().into_owned(),
+        "1".into(),
+        "--epoch".into(),
+        epoch_arg,
+        "--score".into(),
+        test_arg,
+    ];
     if !opts.quick {
         args.extend(["--class".to_string(), class_arg]);
     }
-    progress(started, &format!("the twin: one epoch ({steps} steps, then {val} validation scores){}, scoring {test} images", if opts.quick { "" } else { ", one class" }));
+    progress(
+        started,
+        &format!(
+            "the twin: one epoch ({steps} steps, then {val} validation scores){}, scoring {test} images",
+            if opts.quick { "" } else { ", one class" }
+        ),
+    );
     let reference = python_json(&opts.python, None, &args.iter().map(String::as_str).collect::<Vec<_>>())?;
     let number = |key: &str| reference[key].as_f64().ok_or_else(|| Error::Metric(format!("the PyTorch reference reported no {key}")));
 
@@ -539,10 +594,18 @@ fn phase_benches(cfg: &Config, opts: &BenchOptions, dir: &Path, started: Instant
         None => None,
     };
     Ok(Phases {
-        epoch: phase(format!("one epoch: {steps} steps of {batch} + {anomaly_batch}, then {val} validation scores"), epoch_s, number("epoch_s")?),
+        epoch: phase(
+            format!("one epoch: {steps} steps of {batch} + {anomaly_batch}, then {val} validation scores"),
+            epoch_s,
+            number("epoch_s")?,
+        ),
         class,
         class_default_recipe_s: default_s,
-        scoring: phase(format!("scoring {test} images (mean ℓ1, batches of {})", cfg.train.eval_batch_size), test as f64 / ganad_ips, test as f64 / pytorch_ips),
+        scoring: phase(
+            format!("scoring {test} images (mean ℓ1, batches of {})", cfg.train.eval_batch_size),
+            test as f64 / ganad_ips,
+            test as f64 / pytorch_ips,
+        ),
         ganad_images_per_s: ganad_ips,
         pytorch_images_per_s: pytorch_ips,
     })
@@ -560,9 +623,16 @@ fn auroc_bench(n: usize, runs: usize, opts: &BenchOptions, dir: &Path) -> Result
     let mut value = 0.0;
     let ganad = Timing::of(time_samples(runs, || value = crate::metrics::auroc(&scores, &labels).unwrap_or(f64::NAN)));
     let script = format!(
-        "import json, time, numpy as np\nfrom sklearn.metrics import roc_auc_score\ns = np.fromfile('{}', dtype='<f4'); l = np.fromfile('{}', dtype=np.uint8)\nv = roc_auc_score(l, s); t = []\nfor _ in range({runs}):\n    t0 = time.perf_counter(); roc_auc_score(l, s); t.append(time.perf_counter() - t0)\nprint(json.dumps({{'auroc': float(v), 'times': t}}))",
+        concat!(
+            "import json, time, numpy as np\nfrom sklearn.metrics import roc_auc_score\n",
+            "s = np.fromfile('{}', dtype='<f4'); l = np.fromfile('{}', dtype=np.uint8)\n",
+            "v = roc_auc_score(l, s); t = []\nfor _ in range({runs}):\n",
+            "    t0 = time.perf_counter(); roc_auc_score(l, s); t.append(time.perf_counter() - t0)\n",
+            "print(json.dumps({{'auroc': float(v), 'times': t}}))"
+        ),
         sp.display(),
-        lp.display()
+        lp.display(),
+        runs = runs,
     );
     let reference = python_json(&opts.python, None, &["-c", &script])?;
     let sklearn = Timing::of(reference["times"].as_array().map(|a| a.iter().filter_map(|v| v.as_f64()).collect()).unwrap_or_default());
@@ -632,7 +702,8 @@ impl BenchReport {
             self.matmul_gflops_bf16.map(|g| format!(", {g:.0} GFLOP/s bf16")).unwrap_or_default()
         );
         s.push_str("training step, paper's 8 losses (G + D_N + D_A), width 32\n");
-        s.push_str("                          fp32: ganad    twin      twin/ganad   bf16: ganad    twin (autocast)   twin/ganad   max Δloss fp32 / bf16   GFLOP/step\n");
+        s.push_str("                          fp32: ganad    twin      twin/ganad   bf16: ganad    twin (autocast)   twin/ganad");
+        s.push_str("   max Δloss fp32 / bf16   GFLOP/step\n");
         for b in &self.steps {
             let bf16 = match (&b.pytorch_autocast, b.speedup_bf16) {
                 (Some(t), Some(x)) => format!("{:>9.1} ms   {:>9.1} ms      {:>6.3}x", b.ganad.median_s * 1e3, t.median_s * 1e3, x),
@@ -640,16 +711,30 @@ impl BenchReport {
             };
             s.push_str(&format!(
                 "  batch {:>2} + {:>2}   {:>9.1} ms {:>7.1} ms   {:>6.3}x   {bf16}   {:.1e} / {:.1e}        {:>7.3}\n",
-                b.batch, b.anomaly_batch, b.ganad_fp32.median_s * 1e3, b.pytorch.median_s * 1e3, b.speedup_fp32,
-                b.max_loss_difference_fp32, b.max_loss_difference, b.forward_backward_gflop
+                b.batch,
+                b.anomaly_batch,
+                b.ganad_fp32.median_s * 1e3,
+                b.pytorch.median_s * 1e3,
+                b.speedup_fp32,
+                b.max_loss_difference_fp32,
+                b.max_loss_difference,
+                b.forward_backward_gflop
             ));
         }
         for b in &self.steps {
-            s.push_str(&format!("  batch {:>2}: at equal precision {:.3}x (ganad as it trains against the fp32 twin: {:.3}x, unequal precisions)\n", b.batch, b.speedup_equal_precision, b.speedup));
+            s.push_str(&format!(
+                "  batch {:>2}: at equal precision {:.3}x (ganad as it trains against the fp32 twin: {:.3}x, unequal precisions)\n",
+                b.batch, b.speedup_equal_precision, b.speedup
+            ));
         }
         for b in &self.steps {
             if let (Some(t), Some(x)) = (&b.pytorch_same_allocator, b.speedup_same_allocator) {
-                s.push_str(&format!("  batch {:>2}: the twin with ganad's allocator preloaded {:>7.1} ms, PyTorch/ganad {:.3}x\n", b.batch, t.median_s * 1e3, x));
+                s.push_str(&format!(
+                    "  batch {:>2}: the twin with ganad's allocator preloaded {:>7.1} ms, PyTorch/ganad {:.3}x\n",
+                    b.batch,
+                    t.median_s * 1e3,
+                    x
+                ));
             }
         }
         s.push_str(&format!(
@@ -662,13 +747,23 @@ impl BenchReport {
         for p in [Some(&self.epoch), self.class.as_ref(), Some(&self.scoring)].into_iter().flatten() {
             s.push_str(&format!("{:<70} ganad {:>7.2} s   PyTorch fp32 {:>7.2} s   {:>5.2}x\n", p.what, p.ganad_s, p.pytorch_s, p.speedup));
         }
-        s.push_str(&format!("scoring: ganad {:.0} images/s, PyTorch {:.0} images/s\n", self.scoring_ganad_images_per_s, self.scoring_pytorch_images_per_s));
+        s.push_str(&format!(
+            "scoring: ganad {:.0} images/s, PyTorch {:.0} images/s\n",
+            self.scoring_ganad_images_per_s, self.scoring_pytorch_images_per_s
+        ));
         if let Some(t) = self.class_default_recipe_s {
             s.push_str(&format!("one class in ganad's default recipe (same data): {t:.1} s\n"));
         }
         s.push_str("AUROC            ganad median   sklearn median   sklearn/ganad   |Δ|\n");
         for a in &self.auroc {
-            s.push_str(&format!("  n = {:>9}  {:>9.3} ms   {:>11.3} ms   {:>11.1}x   {:.1e}\n", a.n, a.ganad.median_s * 1e3, a.sklearn.median_s * 1e3, a.speedup, a.abs_difference));
+            s.push_str(&format!(
+                "  n = {:>9}  {:>9.3} ms   {:>11.3} ms   {:>11.1}x   {:.1e}\n",
+                a.n,
+                a.ganad.median_s * 1e3,
+                a.sklearn.median_s * 1e3,
+                a.speedup,
+                a.abs_difference
+            ));
         }
         s
     }
@@ -680,8 +775,20 @@ mod tests {
 
     #[test]
     fn loss_equivalence_fails_loudly() {
-        let ours = LossParts { reconstruction: Some(0.5), patch: Some(1.0), latent: Some(0.1), normal_adversarial: Some(0.7),
-            abc: Some(2.0), anomaly_adversarial: Some(0.6), classification: None, normal_discriminator: Some(0.69), anomaly_discriminator: Some(0.68), discriminator_classification: None, rotation: None, ..Default::default() };
+        let ours = LossParts {
+            reconstruction: Some(0.5),
+            patch: Some(1.0),
+            latent: Some(0.1),
+            normal_adversarial: Some(0.7),
+            abc: Some(2.0),
+            anomaly_adversarial: Some(0.6),
+            classification: None,
+            normal_discriminator: Some(0.69),
+            anomaly_discriminator: Some(0.68),
+            discriminator_classification: None,
+            rotation: None,
+            ..Default::default()
+        };
         let mut reference = serde_json::to_value(&ours).unwrap();
         reference.as_object_mut().unwrap().remove("classification");
         reference.as_object_mut().unwrap().remove("discriminator_classification");

@@ -87,10 +87,8 @@ pub fn load_optimizers(dir: &Path, optimizers: &mut [(&'static str, Adam)]) -> R
     let dir = readable(dir)?;
     for (name, adam) in optimizers {
         let file = dir.join(optimizer_file(name));
-        let named: HashMap<String, Tensor> = Tensor::read_safetensors(&file)
-            .map_err(|e| broken(&file, format!("unreadable optimizer state: {e}")))?
-            .into_iter()
-            .collect();
+        let named: HashMap<String, Tensor> =
+            Tensor::read_safetensors(&file).map_err(|e| broken(&file, format!("unreadable optimizer state: {e}")))?.into_iter().collect();
         adam.load_state(named, &file.display().to_string()).map_err(|e| broken(&file, e.to_string()))?;
     }
     Ok(())

@@ -8,9 +8,9 @@ use ganad_core::evaluate::evaluate_scores;
 use ganad_core::experiment::{self, Hooks};
 use ganad_core::metrics::ThresholdRule;
 use ganad_core::run::{Method, RunRecord};
-use ganad_core::train::{EpochRecord, StepRecord};
 use ganad_core::sweep::{self, SweepPlan};
 use ganad_core::tables;
+use ganad_core::train::{EpochRecord, StepRecord};
 use std::path::{Path, PathBuf};
 
 #[derive(Parser)]
@@ -222,7 +222,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Doctor => doctor(),
         Command::Data { command: DataCommand::Check { data_dir, download } } => data_check(data_dir, download),
         Command::Train(args) => experiment_command(Method::Gan, args),
-        Command::Baseline { kind: Method::Gan, .. } => bail!("gan is not a baseline; use `ganad train`, or --kind classifier|ae|random|deep-sad"),
+        Command::Baseline { kind: Method::Gan, .. } => {
+            bail!("gan is not a baseline; use `ganad train`, or --kind classifier|ae|random|deep-sad")
+        }
         Command::Baseline { kind, args } => experiment_command(kind, args),
         Command::Eval { run, threshold_rule, rescore } => eval(&run, threshold_rule, rescore),
         Command::Sweep(args) => sweep(args),
@@ -313,7 +315,11 @@ fn doctor() -> Result<()> {
     println!("ganad {}", env!("CARGO_PKG_VERSION"));
     match (ganad_core::run::libtorch_version(), ganad_core::device::libtorch_lib_dir()) {
         (Some(v), Some(dir)) => println!("libtorch: {v} at {dir}"),
-        (v, dir) => println!("libtorch: {} at {} — fix: run `make setup` (installs torch==2.11.0 into .venv)", v.unwrap_or("unknown".into()), dir.unwrap_or("unknown".into())),
+        (v, dir) => println!(
+            "libtorch: {} at {} — fix: run `make setup` (installs torch==2.11.0 into .venv)",
+            v.unwrap_or("unknown".into()),
+            dir.unwrap_or("unknown".into())
+        ),
     }
     let cuda = tch::Cuda::is_available();
     println!(
@@ -325,7 +331,9 @@ fn doctor() -> Result<()> {
     println!("threads: {} (libtorch), {} CPUs", tch::get_num_threads(), std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     match ganad_core::device::allocator_name() {
         name if name.contains("tcmalloc") => println!("allocator: {name}"),
-        name => println!("allocator: {name} — small batches train faster with tcmalloc: `apt install libtcmalloc-minimal4`, then rebuild (`make setup`)"),
+        name => println!(
+            "allocator: {name} — small batches train faster with tcmalloc: `apt install libtcmalloc-minimal4`, then rebuild (`make setup`)"
+        ),
     }
     let units = ganad_core::device::cpu_bf16_units();
     if units.is_empty() {
@@ -361,7 +369,14 @@ fn data_check(data_dir: Option<PathBuf>, download: bool) -> Result<()> {
 }
 
 /// A progress bar on a terminal, one line per epoch everywhere.
-fn run_one(method: Method, cfg: &Config, profile: Profile, data: &ganad_core::data::SplitData, out: &Path, resume: bool) -> ganad_core::Result<RunRecord> {
+fn run_one(
+    method: Method,
+    cfg: &Config,
+    profile: Profile,
+    data: &ganad_core::data::SplitData,
+    out: &Path,
+    resume: bool,
+) -> ganad_core::Result<RunRecord> {
     let steps_per_epoch = data.train_normal.len().div_ceil(cfg.train.batch_size) as u64;
     let trains = method.trains();
     let bar = indicatif::ProgressBar::new(if trains { steps_per_epoch * cfg.train.epochs as u64 } else { 0 });
@@ -393,7 +408,13 @@ fn experiment_command(method: Method, args: ExperimentArgs) -> Result<()> {
     let data = experiment::prepare(&cfg)?;
     let method_cfg = experiment::method_config(method, &cfg, Some(profile));
     let sizes = ganad_core::run::SplitSizes::of(&data.split);
-    println!("{} ({} profile, device {}): {}", method.name(), profile.name(), ganad_core::device::describe(data.device()), ganad_core::protocol::describe(&method_cfg, &sizes));
+    println!(
+        "{} ({} profile, device {}): {}",
+        method.name(),
+        profile.name(),
+        ganad_core::device::describe(data.device()),
+        ganad_core::protocol::describe(&method_cfg, &sizes)
+    );
     let record = run_one(method, &cfg, profile, &data, &args.out, args.resume)?;
     print_summary(&record)?;
     println!("wrote {}", args.out.join(RunRecord::FILE).display());
@@ -426,10 +447,20 @@ fn eval(run: &Path, rule: Option<ThresholdRule>, rescore: bool) -> Result<()> {
         let scorer = model.scorer(&cfg, &data.train_normal);
         let (evaluation, _, scores) = ganad_core::evaluate::evaluate(scorer.as_ref(), &data, rule, cfg.train.eval_batch_size)?;
         let max_diff = scores.iter().zip(&record.test_scores).map(|(a, b)| (a.score - b.score).abs()).fold(0f32, f32::max);
-        println!("rescored {} test images from the checkpoint: largest difference to {} {max_diff:.2e}", scores.len(), RunRecord::TEST_SCORES);
+        println!(
+            "rescored {} test images from the checkpoint: largest difference to {} {max_diff:.2e}",
+            scores.len(),
+            RunRecord::TEST_SCORES
+        );
         record.evaluation = evaluation;
     } else {
-        record.evaluation = evaluate_scores(&record.evaluation.scorer, &record.validation_scores, &record.test_scores, rule, &record.evaluation.threshold.chosen_on)?;
+        record.evaluation = evaluate_scores(
+            &record.evaluation.scorer,
+            &record.validation_scores,
+            &record.test_scores,
+            rule,
+            &record.evaluation.threshold.chosen_on,
+        )?;
     }
     print_summary(&record)?;
     Ok(())
@@ -442,7 +473,11 @@ fn sweep(args: SweepArgs) -> Result<()> {
         println!("{summary}");
         println!("collected {} runs into {}", records.len(), dir.join("summary.json").display());
         if !missing.is_empty() {
-            eprintln!("missing {} of the plan's runs: {}", missing.len(), missing.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", "));
+            eprintln!(
+                "missing {} of the plan's runs: {}",
+                missing.len(),
+                missing.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", ")
+            );
         }
         return Ok(());
     }
@@ -464,10 +499,18 @@ fn sweep(args: SweepArgs) -> Result<()> {
         println!("{}{}", dir.file_name().unwrap_or_default().to_string_lossy(), if resume { " (resuming)" } else { "" });
         run_one(method, cfg, profile, data, dir, resume)
     };
-    let mut done = |r: &RunRecord| println!("{} ({}): test AUROC {:.5}", sweep::run_dir_name(r), data::CLASS_NAMES[r.normal_class as usize], sweep::reported_auroc(r));
+    let mut done = |r: &RunRecord| {
+        println!("{} ({}): test AUROC {:.5}", sweep::run_dir_name(r), data::CLASS_NAMES[r.normal_class as usize], sweep::reported_auroc(r))
+    };
     let records = sweep::run_sweep(&plan, args.shard, &mut one, &mut done)?;
     if let Some(shard) = args.shard {
-        println!("shard {}/{} done ({} runs); `ganad sweep --collect {}` writes the summary", shard.index, shard.count, records.len(), out.display());
+        println!(
+            "shard {}/{} done ({} runs); `ganad sweep --collect {}` writes the summary",
+            shard.index,
+            shard.count,
+            records.len(),
+            out.display()
+        );
         return Ok(());
     }
     let summary = sweep::write_summary(&out, &records, &[])?;
@@ -479,12 +522,18 @@ fn sweep(args: SweepArgs) -> Result<()> {
 fn labels_curve(dir: &Path) -> Result<()> {
     let points = ganad_core::comparison::labels_curve(dir).with_context(|| format!("reading the sweeps in {}", dir.display()))?;
     if points.is_empty() {
-        bail!("{} holds no sweep (expected one per anomaly ratio, e.g. {}/ratio0.01); run `make labels-curve`", dir.display(), dir.display());
+        bail!(
+            "{} holds no sweep (expected one per anomaly ratio, e.g. {}/ratio0.01); run `make labels-curve`",
+            dir.display(),
+            dir.display()
+        );
     }
     let table = ganad_core::comparison::labels_table(&points)?;
     ganad_core::comparison::labels_chart(&points)?.save(&dir.join("labels_curve.svg"))?;
     let md = format!(
-        "Test AUROC (each run's last epoch) against the number of labelled anomalies, mean over the normal classes of each sweep.\n\n{}\nProtocol: ganad's all-nine protocol (5,400 training normals, 600 + 5,400 validation images held out, labelled anomalies spread evenly over the nine anomaly classes); profile and classes as in each sweep's plan.json.\n",
+        "Test AUROC (each run's last epoch) against the number of labelled anomalies, mean over the normal classes of each sweep.\n\n\
+         {}\nProtocol: ganad's all-nine protocol (5,400 training normals, 600 + 5,400 validation images held out, labelled \
+         anomalies spread evenly over the nine anomaly classes); profile and classes as in each sweep's plan.json.\n",
         tables::to_markdown(&table)
     );
     ganad_core::atomic::write_bytes(&dir.join("labels_curve.md"), md.as_bytes())?;
@@ -502,10 +551,18 @@ fn ablation(args: AblationArgs) -> Result<()> {
     let classes = sweep::parse_classes(&args.classes)?;
     let seeds: Vec<u64> = (0..args.seeds).collect();
     let mut one = |method: Method, cfg: &Config, data: &ganad_core::data::SplitData, dir: &Path, resume: bool| {
-        println!("{} class {} seed {}{}", dir.parent().and_then(|p| p.file_name()).unwrap_or_default().to_string_lossy(), cfg.data.normal_class, cfg.seed, if resume { " (resuming)" } else { "" });
+        println!(
+            "{} class {} seed {}{}",
+            dir.parent().and_then(|p| p.file_name()).unwrap_or_default().to_string_lossy(),
+            cfg.data.normal_class,
+            cfg.seed,
+            if resume { " (resuming)" } else { "" }
+        );
         run_one(method, cfg, profile, data, dir, resume)
     };
-    let mut done = |variant: &str, r: &RunRecord| println!("{variant}: class {} seed {}: test AUROC {:.5}", r.normal_class, r.seed, r.evaluation.test.auroc);
+    let mut done = |variant: &str, r: &RunRecord| {
+        println!("{variant}: class {} seed {}: test AUROC {:.5}", r.normal_class, r.seed, r.evaluation.test.auroc)
+    };
     let plan = ganad_core::ablation::StudyPlan {
         study: args.study,
         profile,

@@ -27,7 +27,8 @@ pub fn protocol_table(records: &[RunRecord], published: &[PublishedRow]) -> Resu
     names.extend(published.iter().map(|p| format!("{} (published: {})", p.method, p.source)));
     let mut columns = vec![Column::new("method".into(), names)];
     for c in 0..CLASS_NAMES.len() as u8 {
-        let mut values: Vec<String> = methods.iter().map(|m| summary[m.name()].per_class.get(&c).map(cell).unwrap_or_else(|| "—".into())).collect();
+        let mut values: Vec<String> =
+            methods.iter().map(|m| summary[m.name()].per_class.get(&c).map(cell).unwrap_or_else(|| "—".into())).collect();
         values.extend(published.iter().map(|p| p.per_class.map_or_else(|| "—".to_string(), |v| format!("{:.3}", v[c as usize]))));
         columns.push(Column::new(format!("{c} {}", CLASS_NAMES[c as usize]).into(), values));
     }
@@ -118,11 +119,13 @@ pub fn labels_table(points: &[CurvePoint]) -> Result<DataFrame> {
 
 /// The curve as a chart: one line per method.
 pub fn labels_chart(points: &[CurvePoint]) -> Result<crate::plots::Svg> {
-    let mut series: BTreeMap<&str, Vec<(usize, f64, Option<f64>)>> = BTreeMap::new();
+    let mut series: Vec<crate::plots::CurveSeries> = Vec::new();
     for p in points {
-        series.entry(&p.method).or_default().push((p.labels, p.auroc, p.sd));
+        match series.iter_mut().find(|(m, _)| *m == p.method) {
+            Some((_, v)) => v.push((p.labels, p.auroc, p.sd)),
+            None => series.push((p.method.clone(), vec![(p.labels, p.auroc, p.sd)])),
+        }
     }
-    let series: Vec<(String, Vec<(usize, f64, Option<f64>)>)> = series.into_iter().map(|(m, v)| (m.to_string(), v)).collect();
     crate::plots::labels_curve("Test AUROC against labelled anomalies (ganad's protocol, classes 0, 2, 4, 6)", &series)
 }
 
@@ -162,7 +165,8 @@ mod tests {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../results/deep-sad-unlabelled");
         let (table, protocol) = sweep_table(&dir, &crate::reference::DEEP_SAD_UNLABELLED).unwrap().expect("committed");
         assert!(protocol.contains("γ_p = 0.1") && protocol.contains("no labelled anomaly"), "{protocol}");
-        let methods: Vec<String> = (0..table.height()).map(|i| table.column("method").unwrap().str().unwrap().get(i).unwrap().to_string()).collect();
+        let methods: Vec<String> =
+            (0..table.height()).map(|i| table.column("method").unwrap().str().unwrap().get(i).unwrap().to_string()).collect();
         assert_eq!(methods[0], "deep-sad (ganad, measured)");
         assert!(methods[1].starts_with("Deep SAD (Deep SVDD-like) (published"), "{methods:?}");
         assert_eq!(table.width(), 1 + 10 + 2);

@@ -28,7 +28,8 @@ pub enum Profile {
 fn enum_from_env<T: clap::ValueEnum + Default>(var: &str) -> Result<T> {
     match std::env::var(var) {
         Ok(v) => <T as clap::ValueEnum>::from_str(&v, true).map_err(|_| {
-            let names: Vec<String> = T::value_variants().iter().filter_map(|c| c.to_possible_value()).map(|p| p.get_name().to_string()).collect();
+            let names: Vec<String> =
+                T::value_variants().iter().filter_map(|c| c.to_possible_value()).map(|p| p.get_name().to_string()).collect();
             Error::config(var, format!("{v:?} is not one of {}", names.join(", ")))
         }),
         Err(_) => Ok(T::default()),
@@ -429,7 +430,10 @@ impl Config {
     pub fn validate(&self) -> Result<()> {
         check_protocol(&self.split_spec())?;
         if self.train.checkpoint == CheckpointRule::BestValidation && self.data.validation_share == 0.0 {
-            return Err(Error::config("train.checkpoint", "best_validation needs a validation set: set data.validation_share > 0, or report the last epoch"));
+            return Err(Error::config(
+                "train.checkpoint",
+                "best_validation needs a validation set: set data.validation_share > 0, or report the last epoch",
+            ));
         }
         if let Some(d) = &self.deep_sad {
             d.validate()?;
@@ -438,13 +442,24 @@ impl Config {
         self.eval.score.validate()?;
         let score = &self.eval.score;
         if score.components() == 1 && score.anomaly_head > 0.0 && !(self.loss.classification > 0.0 && self.uses_anomalies()) {
-            return Err(Error::config("eval.score", "the encoder head is the only score component, but no head is trained (it needs loss.classification > 0 and anomaly_ratio > 0)"));
+            return Err(Error::config(
+                "eval.score",
+                "the encoder head is the only score component, but no head is trained \
+                 (it needs loss.classification > 0 and anomaly_ratio > 0)",
+            ));
         }
         if score.components() == 1 && score.discriminator_head > 0.0 && !self.trains_discriminator_head() {
-            return Err(Error::config("eval.score", "D_N's anomaly head is the only score component, but it is not trained (it needs loss.discriminator_classification > 0 and anomaly_ratio > 0)"));
+            return Err(Error::config(
+                "eval.score",
+                "D_N's anomaly head is the only score component, but it is not trained \
+                 (it needs loss.discriminator_classification > 0 and anomaly_ratio > 0)",
+            ));
         }
         if score.components() == 1 && score.rotation > 0.0 && !self.trains_rotation_head() {
-            return Err(Error::config("eval.score", "D_N's rotation loss is the only score component, but D_N learns no rotation (it needs loss.rotation > 0)"));
+            return Err(Error::config(
+                "eval.score",
+                "D_N's rotation loss is the only score component, but D_N learns no rotation (it needs loss.rotation > 0)",
+            ));
         }
         if !(self.model.head_lr_scale.is_finite() && self.model.head_lr_scale > 0.0) {
             return Err(Error::config("model.head_lr_scale", format!("{} must be > 0", self.model.head_lr_scale)));
@@ -459,7 +474,10 @@ impl Config {
             }
         }
         if !(self.train.rotation_share > 0.0 && self.train.rotation_share <= 1.0) {
-            return Err(Error::config("train.rotation_share", format!("{} must lie in (0, 1] (1 = every normal of the batch)", self.train.rotation_share)));
+            return Err(Error::config(
+                "train.rotation_share",
+                format!("{} must lie in (0, 1] (1 = every normal of the batch)", self.train.rotation_share),
+            ));
         }
         if !(0.0..1.0).contains(&self.train.ema_decay) {
             return Err(Error::config("train.ema_decay", format!("{} must lie in [0, 1) (0 = off)", self.train.ema_decay)));
@@ -517,7 +535,11 @@ impl Config {
     pub fn uses_anomalies(&self) -> bool {
         let w = &self.loss;
         self.data.anomaly_ratio > 0.0
-            && (w.abc > 0.0 || w.anomaly_adversarial > 0.0 || w.anomaly_discriminator > 0.0 || w.classification > 0.0 || w.discriminator_classification > 0.0)
+            && (w.abc > 0.0
+                || w.anomaly_adversarial > 0.0
+                || w.anomaly_discriminator > 0.0
+                || w.classification > 0.0
+                || w.discriminator_classification > 0.0)
     }
 
     /// Whether D_N gets an anomaly head: its term has weight and labelled anomalies exist.

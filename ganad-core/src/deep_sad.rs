@@ -274,7 +274,10 @@ mod tests {
         let mean = tch::no_grad(|| model.encoder.forward(&to_unit_28(&set.images), false).mean_dim(0, false, Kind::Float));
         let mean = Vec::<f32>::try_from(&mean).unwrap();
         for (c, m) in c.iter().zip(&mean) {
-            assert!(if m.abs() >= 0.1 { (c - m).abs() < 1e-5 } else { (c.abs() - 0.1).abs() < 1e-7 && c.signum() == m.signum() }, "{c} vs {m}");
+            assert!(
+                if m.abs() >= 0.1 { (c - m).abs() < 1e-5 } else { (c.abs() - 0.1).abs() < 1e-7 && c.signum() == m.signum() },
+                "{c} vs {m}"
+            );
         }
         // The score of an image is its squared distance to c.
         let d = tch::no_grad(|| DeepSadScorer { model: &model }.score_batch(&set.images));

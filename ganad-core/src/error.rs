@@ -29,10 +29,16 @@ pub enum Error {
     #[error("checkpoint {path}: {what}\n  fix: {fix}")]
     Checkpoint { path: PathBuf, what: String, fix: String },
 
-    #[error("{dir} is being trained into by process {pid} (its lock {dir}/.ganad-lock)\n  fix: wait for it to finish or stop it; a lock whose process has died is taken over")]
+    #[error(
+        "{dir} is being trained into by process {pid} (its lock {dir}/.ganad-lock)\n  \
+         fix: wait for it to finish or stop it; a lock whose process has died is taken over"
+    )]
     Locked { dir: PathBuf, pid: i32 },
 
-    #[error("stopped by {signal} at epoch {epoch}, step {step}; {kept}\n  fix: run the same command again to continue (add --resume to `ganad train`)")]
+    #[error(
+        "stopped by {signal} at epoch {epoch}, step {step}; {kept}\n  \
+         fix: run the same command again to continue (add --resume to `ganad train`)"
+    )]
     Interrupted { signal: &'static str, epoch: usize, step: usize, kept: String },
 
     #[error("metric: {0}")]

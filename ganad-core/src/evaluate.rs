@@ -88,7 +88,13 @@ pub fn score_records(set: &ImageSet, scores: &[f32]) -> Vec<ScoreRecord> {
 /// Metrics from saved scores: `validation` (the images named by `chosen_on`) picks the
 /// threshold, test is measured at it. A rule that needs both classes falls back to
 /// [`ThresholdRule::NormalQuantile95`] where `validation` holds no anomaly.
-pub fn evaluate_scores(scorer: &str, validation: &[ScoreRecord], test: &[ScoreRecord], rule: ThresholdRule, chosen_on: &str) -> Result<Evaluation> {
+pub fn evaluate_scores(
+    scorer: &str,
+    validation: &[ScoreRecord],
+    test: &[ScoreRecord],
+    rule: ThresholdRule,
+    chosen_on: &str,
+) -> Result<Evaluation> {
     let validation_scores: Vec<f32> = validation.iter().map(|r| r.score).collect();
     let validation_labels: Vec<bool> = validation.iter().map(|r| r.label == 1).collect();
     let both = validation_labels.iter().any(|&l| l) && validation_labels.iter().any(|&l| !l);
@@ -146,7 +152,12 @@ pub fn threshold_set(scorer: &dyn Scorer, data: &SplitData, batch_size: usize) -
 
 /// Scores the threshold's images and the test split with `scorer` and evaluates. Returns both
 /// sets' score records too.
-pub fn evaluate(scorer: &dyn Scorer, data: &SplitData, rule: ThresholdRule, batch_size: usize) -> Result<(Evaluation, Vec<ScoreRecord>, Vec<ScoreRecord>)> {
+pub fn evaluate(
+    scorer: &dyn Scorer,
+    data: &SplitData,
+    rule: ThresholdRule,
+    batch_size: usize,
+) -> Result<(Evaluation, Vec<ScoreRecord>, Vec<ScoreRecord>)> {
     let (validation, chosen_on) = threshold_set(scorer, data, batch_size);
     let test = score_records(&data.test, &score_set(scorer, &data.test, batch_size));
     let evaluation = evaluate_scores(scorer.name(), &validation, &test, rule, chosen_on)?;
@@ -161,7 +172,16 @@ mod tests {
     fn each_anomaly_class_is_ranked_against_the_normals_alone() {
         let record = |class: u8, score: f32| ScoreRecord { index: 0, class, label: (class != 6) as u8, score };
         // Normals at 1 and 2; class 0 above them all, class 2 below them all, class 4 between.
-        let records = [record(6, 1.0), record(6, 2.0), record(0, 3.0), record(0, 4.0), record(2, 0.0), record(2, 0.5), record(4, 1.5), record(4, 1.5)];
+        let records = [
+            record(6, 1.0),
+            record(6, 2.0),
+            record(0, 3.0),
+            record(0, 4.0),
+            record(2, 0.0),
+            record(2, 0.5),
+            record(4, 1.5),
+            record(4, 1.5),
+        ];
         let by_class = auroc_by_anomaly_class(&records).unwrap();
         assert_eq!(by_class, BTreeMap::from([(0, 1.0), (2, 0.0), (4, 0.5)]));
         let scores: Vec<f32> = records.iter().map(|r| r.score).collect();
@@ -176,7 +196,10 @@ mod tests {
         let normals: Vec<ScoreRecord> = (0..20).map(|i| record(0, i as f32)).collect();
         let test = [record(0, 1.0), record(1, 19.5), record(1, 3.0)];
         let e = evaluate_scores("x", &normals, &test, ThresholdRule::BestF1, "training").unwrap();
-        assert_eq!((e.threshold.rule, e.threshold.value, e.threshold.chosen_on.as_str()), (ThresholdRule::NormalQuantile95, 18.0, "training"));
+        assert_eq!(
+            (e.threshold.rule, e.threshold.value, e.threshold.chosen_on.as_str()),
+            (ThresholdRule::NormalQuantile95, 18.0, "training")
+        );
         assert!(e.validation.is_none(), "no AUROC of one class");
         assert_eq!(e.test.confusion.true_anomaly, 1);
         let mut both = normals.clone();

@@ -4,11 +4,11 @@
 
 use crate::config::{AugmentConfig, CheckpointRule, Config, PrecisionChoice, Profile, Schedule};
 use crate::data::{FashionMnist, SourceOptions, SplitData};
+use crate::deep_sad::DeepSadConfig;
 use crate::error::Result;
 use crate::evaluate::evaluate;
 use crate::losses::LossWeights;
 use crate::model::Model;
-use crate::deep_sad::DeepSadConfig;
 use crate::run::{EpochResult, Method, Provenance, RunRecord, SplitSizes, Timings};
 use crate::score::{score_set, RandomScorer, ScoreConfig, Scorer};
 use crate::train::{EpochRecord, StepRecord, TrainState, Trainer};
@@ -54,7 +54,7 @@ pub fn autoencoder_config(cfg: &Config) -> Config {
     ae
 }
 
-/// The classifier baseline as a config (shared/DESIGN.md §4a): BCE on the same normals and
+/// The classifier baseline as a config (docs/method.md): BCE on the same normals and
 /// labelled anomalies, Adam at 1e-3 (β = 0.9, 0.999), the profile's epochs and batches (the
 /// GAN's step budget); scored by its logit.
 pub fn classifier_config(cfg: &Config) -> Config {
@@ -117,7 +117,15 @@ pub struct Hooks<'a> {
 /// Parquet files beside it). The reported numbers come from the epoch `train.checkpoint`
 /// names (the last, by default); the other epoch's test AUROC is recorded beside them where
 /// the run has a validation set.
-pub fn run(method: Method, cfg: &Config, profile: Option<Profile>, data: &SplitData, out_dir: &Path, resume: bool, hooks: Hooks) -> Result<RunRecord> {
+pub fn run(
+    method: Method,
+    cfg: &Config,
+    profile: Option<Profile>,
+    data: &SplitData,
+    out_dir: &Path,
+    resume: bool,
+    hooks: Hooks,
+) -> Result<RunRecord> {
     let provenance = Provenance::now();
     let _lock = crate::lock::RunLock::take(out_dir)?;
     let cfg = method_config(method, cfg, profile);
@@ -134,14 +142,18 @@ pub fn run(method: Method, cfg: &Config, profile: Option<Profile>, data: &SplitD
         train_s = trainer.state.train_s;
         let t = Instant::now();
         let last = trainer.state.epochs.last().expect("at least one epoch").clone();
-        let test_auroc_of = |trainer: &Trainer| crate::metrics::auroc(&score_set(trainer.scorer().as_ref(), &data.test, batch), &data.test.labels);
+        let test_auroc_of =
+            |trainer: &Trainer| crate::metrics::auroc(&score_set(trainer.scorer().as_ref(), &data.test, batch), &data.test.labels);
         let best = trainer.state.best_epoch.map(|epoch| (epoch, trainer.state.best_validation_auroc));
         match cfg.train.checkpoint {
             CheckpointRule::Last => {
                 (evaluation, validation_scores, test_scores) = evaluate(trainer.scorer().as_ref(), data, rule, batch)?;
-                last_epoch = Some(EpochResult { epoch: last.epoch, validation_auroc: last.validation_auroc, test_auroc: evaluation.test.auroc });
+                last_epoch =
+                    Some(EpochResult { epoch: last.epoch, validation_auroc: last.validation_auroc, test_auroc: evaluation.test.auroc });
                 best_validation_epoch = match best {
-                    Some((epoch, validation_auroc)) if epoch == last.epoch => Some(EpochResult { epoch, validation_auroc, test_auroc: evaluation.test.auroc }),
+                    Some((epoch, validation_auroc)) if epoch == last.epoch => {
+                        Some(EpochResult { epoch, validation_auroc, test_auroc: evaluation.test.auroc })
+                    }
                     Some((epoch, validation_auroc)) => {
                         trainer.load_best()?;
                         Some(EpochResult { epoch, validation_auroc, test_auroc: test_auroc_of(&trainer)? })
@@ -150,10 +162,12 @@ pub fn run(method: Method, cfg: &Config, profile: Option<Profile>, data: &SplitD
                 };
             }
             CheckpointRule::BestValidation => {
-                last_epoch = Some(EpochResult { epoch: last.epoch, validation_auroc: last.validation_auroc, test_auroc: test_auroc_of(&trainer)? });
+                last_epoch =
+                    Some(EpochResult { epoch: last.epoch, validation_auroc: last.validation_auroc, test_auroc: test_auroc_of(&trainer)? });
                 trainer.load_best()?;
                 (evaluation, validation_scores, test_scores) = evaluate(trainer.scorer().as_ref(), data, rule, batch)?;
-                best_validation_epoch = best.map(|(epoch, validation_auroc)| EpochResult { epoch, validation_auroc, test_auroc: evaluation.test.auroc });
+                best_validation_epoch =
+                    best.map(|(epoch, validation_auroc)| EpochResult { epoch, validation_auroc, test_auroc: evaluation.test.auroc });
             }
         }
         evaluate_s = t.elapsed().as_secs_f64();
@@ -172,7 +186,10 @@ pub fn run(method: Method, cfg: &Config, profile: Option<Profile>, data: &SplitD
         normal_class: cfg.data.normal_class,
         anomaly_ratio: cfg.data.anomaly_ratio,
         device: crate::device::describe(data.device()),
-        precision: method.trains().then(|| crate::device::precision(cfg.train.precision, data.device()).map(|p| p.name().to_string())).transpose()?,
+        precision: method
+            .trains()
+            .then(|| crate::device::precision(cfg.train.precision, data.device()).map(|p| p.name().to_string()))
+            .transpose()?,
         timings: Timings { data_s: data.prepare_s, train_s, evaluate_s },
         split_sizes: SplitSizes::of(&data.split),
         protocol: crate::protocol::describe(&cfg, &SplitSizes::of(&data.split)),

@@ -106,7 +106,7 @@ impl Gan {
     }
 
     /// Every loss term at the current weights, in train mode, each only when its weight is
-    /// > 0 (anomaly terms also need `anomalies`). `normals`: `[B, 1, 32, 32]`; `anomalies`:
+    /// positive (anomaly terms also need `anomalies`). `normals`: `[B, 1, 32, 32]`; `anomalies`:
     /// `[Bₐ, 1, 32, 32]`.
     ///
     /// Each discriminator runs once on each reconstruction: that one output serves the

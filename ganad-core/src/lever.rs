@@ -52,7 +52,8 @@ impl Lever {
 
     /// The levers of the `ganad` recipe: those that measured better than the paper's recipe
     /// without them (results/ablation).
-    pub const ADOPTED: [Lever; 6] = [Lever::Flip, Lever::AnomalyHead, Lever::NearestNormals, Lever::Ema, Lever::DiscriminatorHead, Lever::Rotation];
+    pub const ADOPTED: [Lever; 6] =
+        [Lever::Flip, Lever::AnomalyHead, Lever::NearestNormals, Lever::Ema, Lever::DiscriminatorHead, Lever::Rotation];
 
     pub fn name(self) -> &'static str {
         match self {

@@ -106,22 +106,19 @@ impl LossWeights {
 
     /// Sets one weight by name (`--weight abc=3`).
     pub fn set(&mut self, name: &str, value: f64) -> Result<()> {
-        let i = Self::NAMES.iter().position(|&n| n == name).ok_or_else(|| {
-            Error::config("loss", format!("unknown weight {name:?}; the weights are {}", Self::NAMES.join(", ")))
-        })?;
+        let i = Self::NAMES
+            .iter()
+            .position(|&n| n == name)
+            .ok_or_else(|| Error::config("loss", format!("unknown weight {name:?}; the weights are {}", Self::NAMES.join(", "))))?;
         *self.fields_mut()[i] = value;
         self.validate()
     }
 
     /// Parses `name=value` and sets it.
     pub fn apply_assignment(&mut self, assignment: &str) -> Result<()> {
-        let (name, value) = assignment
-            .split_once('=')
-            .ok_or_else(|| Error::config("loss", format!("{assignment:?} is not name=value (e.g. abc=3)")))?;
-        let value: f64 = value
-            .trim()
-            .parse()
-            .map_err(|_| Error::config(&format!("loss.{name}"), format!("{value:?} is not a number")))?;
+        let (name, value) =
+            assignment.split_once('=').ok_or_else(|| Error::config("loss", format!("{assignment:?} is not name=value (e.g. abc=3)")))?;
+        let value: f64 = value.trim().parse().map_err(|_| Error::config(&format!("loss.{name}"), format!("{value:?} is not a number")))?;
         self.set(name.trim(), value)
     }
 
@@ -204,7 +201,12 @@ impl<T> LossParts<T> {
 
     /// The inverse of [`Self::terms`] (owned).
     pub fn from_terms(t: [Option<T>; TERMS]) -> Self {
-        let [reconstruction, patch, latent, normal_adversarial, abc, anomaly_adversarial, classification, normal_discriminator, anomaly_discriminator, discriminator_classification, rotation, deep_sad_pretraining, deep_sad] = t;
+        #[rustfmt::skip]
+        let [
+            reconstruction, patch, latent, normal_adversarial, abc, anomaly_adversarial, classification,
+            normal_discriminator, anomaly_discriminator, discriminator_classification, rotation,
+            deep_sad_pretraining, deep_sad,
+        ] = t;
         LossParts {
             reconstruction,
             patch,
@@ -232,11 +234,7 @@ impl LossParts<Tensor> {
     /// Σ λᵢ · termᵢ over the generator's terms present (the one place weights are applied).
     pub fn generator_total(&self, w: &LossWeights) -> Option<Tensor> {
         let weights = w.values();
-        self.terms()[..GENERATOR_TERMS]
-            .iter()
-            .zip(weights)
-            .filter_map(|(t, l)| t.map(|t| t * l))
-            .reduce(|a, b| a + b)
+        self.terms()[..GENERATOR_TERMS].iter().zip(weights).filter_map(|(t, l)| t.map(|t| t * l)).reduce(|a, b| a + b)
     }
 
     /// Scalar values for the history: one host transfer for all terms, not one per term.
@@ -410,11 +408,13 @@ mod tests {
 
     #[test]
     fn absent_terms_do_not_enter_the_total() {
-        let mut parts = LossParts::<Tensor>::default();
-        parts.reconstruction = Some(Tensor::from(2.0f32));
-        parts.classification = Some(Tensor::from(1.0f32));
-        parts.normal_discriminator = Some(Tensor::from(7.0f32));
-        parts.abc = Some(Tensor::from(5.0f32));
+        let parts = LossParts::<Tensor> {
+            reconstruction: Some(Tensor::from(2.0f32)),
+            classification: Some(Tensor::from(1.0f32)),
+            normal_discriminator: Some(Tensor::from(7.0f32)),
+            abc: Some(Tensor::from(5.0f32)),
+            ..Default::default()
+        };
         let w = LossWeights { abc: 3.0, reconstruction: 10.0, classification: 0.5, ..LossWeights::default() };
         close(&parts.generator_total(&w).unwrap(), 35.5); // the discriminator's term is not G's
         let values = parts.values();

@@ -18,9 +18,7 @@ fn check(scores: &[f32], labels: &[bool]) -> Result<(usize, usize)> {
     let positives = labels.iter().filter(|&&l| l).count();
     let negatives = labels.len() - positives;
     if positives == 0 || negatives == 0 {
-        return Err(Error::Metric(format!(
-            "need both classes, got {positives} anomalies and {negatives} normals: AUROC is undefined"
-        )));
+        return Err(Error::Metric(format!("need both classes, got {positives} anomalies and {negatives} normals: AUROC is undefined")));
     }
     Ok((positives, negatives))
 }
@@ -207,7 +205,13 @@ mod tests {
             for (j, &lj) in labels.iter().enumerate() {
                 if li && !lj {
                     pairs += 1.0;
-                    wins += if scores[i] > scores[j] { 1.0 } else if scores[i] == scores[j] { 0.5 } else { 0.0 };
+                    wins += if scores[i] > scores[j] {
+                        1.0
+                    } else if scores[i] == scores[j] {
+                        0.5
+                    } else {
+                        0.0
+                    };
                 }
             }
         }

@@ -13,6 +13,8 @@ use tch::{nn, Device, Tensor};
 
 pub const CLASSIFIER: &str = "classifier";
 
+// One model per run: the GAN variant's size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Model {
     Gan(Gan),
     Classifier { vs: nn::VarStore, net: Classifier },
@@ -31,7 +33,9 @@ impl Model {
                 Model::Classifier { vs, net }
             }
             Method::DeepSad => {
-                let d = cfg.deep_sad.as_ref().ok_or_else(|| crate::Error::config("deep_sad", "a Deep SAD run needs the deep_sad section (experiment::method_config adds it)"))?;
+                let d = cfg.deep_sad.as_ref().ok_or_else(|| {
+                    crate::Error::config("deep_sad", "a Deep SAD run needs the deep_sad section (experiment::method_config adds it)")
+                })?;
                 Model::DeepSad(DeepSad::new(d, device))
             }
             Method::Gan | Method::Autoencoder | Method::Random => Model::Gan(Gan::new(cfg, device, precision)),

@@ -74,7 +74,8 @@ pub fn epoch_line(e: &EpochRecord, steps: &[StepRecord], seconds: f64) -> String
         Some(v) => format!(", validation AUROC {v:.4}"),
         None => ", no validation set".to_string(),
     });
-    let losses: [(&str, &dyn Fn(&StepRecord) -> Option<f64>); 5] = [
+    type Term<'a> = (&'a str, &'a dyn Fn(&StepRecord) -> Option<f64>);
+    let losses: [Term; 5] = [
         ("G", &|r| r.generator_total),
         ("D_N", &|r| r.losses.normal_discriminator),
         ("D_A", &|r| r.losses.anomaly_discriminator),
@@ -190,7 +191,10 @@ mod tests {
         cfg.loss.abc = 1.0;
         cfg.data.known_anomaly_classes = Some(vec![3]);
         let text = show_config(&cfg, Profile::Quick);
-        assert!(text.contains("2 changes") && text.contains("loss.abc: 3.0 → 1.0") && text.contains("data.known_anomaly_classes: null → [3]"), "{text}");
+        assert!(
+            text.contains("2 changes") && text.contains("loss.abc: 3.0 → 1.0") && text.contains("data.known_anomaly_classes: null → [3]"),
+            "{text}"
+        );
     }
 
     #[test]

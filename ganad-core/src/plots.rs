@@ -80,7 +80,13 @@ pub fn roc_curves(curves: &[(String, Vec<RocPoint>)]) -> Result<Svg> {
                 .label(name.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
         }
-        chart.configure_series_labels().position(SeriesLabelPosition::LowerRight).border_style(BLACK).background_style(WHITE.mix(0.9)).draw().map_err(plot_err)?;
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .border_style(BLACK)
+            .background_style(WHITE.mix(0.9))
+            .draw()
+            .map_err(plot_err)?;
         Ok(())
     })
 }
@@ -139,7 +145,8 @@ pub fn loss_curves(history: &[StepRecord]) -> Result<Svg> {
         for (k, (panel, name)) in panels.iter().zip(names).enumerate() {
             let points: Vec<(f64, f64)> =
                 history.iter().filter_map(|r| r.losses.terms()[k].map(|&v| (r.step as f64, v))).filter(|p| p.1.is_finite()).collect();
-            let (x_max, y_lo, y_hi) = points.iter().fold((1.0f64, f64::INFINITY, f64::NEG_INFINITY), |(x, lo, hi), &(s, v)| (x.max(s), lo.min(v), hi.max(v)));
+            let (x_max, y_lo, y_hi) =
+                points.iter().fold((1.0f64, f64::INFINITY, f64::NEG_INFINITY), |(x, lo, hi), &(s, v)| (x.max(s), lo.min(v), hi.max(v)));
             let (y_lo, y_hi) = if points.is_empty() { (0.0, 1.0) } else { (y_lo, if y_hi > y_lo { y_hi } else { y_lo + 1.0 }) };
             let caption = if points.is_empty() { format!("{name} (off)") } else { name.to_string() };
             let mut chart = ChartBuilder::on(panel)
@@ -176,9 +183,12 @@ pub fn validation_curve(epochs: &[EpochRecord]) -> Result<Svg> {
     })
 }
 
+/// A method's name and its points: (labelled anomalies, mean AUROC, sd).
+pub type CurveSeries = (String, Vec<(usize, f64, Option<f64>)>);
+
 /// One line per method: mean test AUROC (± sd as a band of dots) against the number of
 /// labelled anomalies, on a log scale where 0 labels sits at the left edge.
-pub fn labels_curve(title: &str, series: &[(String, Vec<(usize, f64, Option<f64>)>)]) -> Result<Svg> {
+pub fn labels_curve(title: &str, series: &[CurveSeries]) -> Result<Svg> {
     // x = log10(labels), with 0 labels drawn half a decade left of the smallest count.
     let smallest = series.iter().flat_map(|(_, p)| p.iter().map(|q| q.0)).filter(|&n| n > 0).min().unwrap_or(1) as f64;
     let x_of = |n: usize| if n == 0 { smallest.log10() - 0.5 } else { (n as f64).log10() };
@@ -213,16 +223,26 @@ pub fn labels_curve(title: &str, series: &[(String, Vec<(usize, f64, Option<f64>
         for (k, (name, points)) in series.iter().enumerate() {
             let color = Palette99::pick(k).mix(1.0);
             let line: Vec<(f64, f64)> = points.iter().map(|q| (x_of(q.0), q.1)).collect();
-            chart.draw_series(LineSeries::new(line.clone(), color.stroke_width(2))).map_err(plot_err)?.label(name.clone()).legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], Palette99::pick(k).stroke_width(2))
-            });
+            chart
+                .draw_series(LineSeries::new(line.clone(), color.stroke_width(2)))
+                .map_err(plot_err)?
+                .label(name.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], Palette99::pick(k).stroke_width(2)));
             chart.draw_series(line.iter().map(|&p| Circle::new(p, 4, color.filled()))).map_err(plot_err)?;
             for q in points.iter().filter(|q| q.2.is_some()) {
                 let (x, sd) = (x_of(q.0), q.2.unwrap_or(0.0));
-                chart.draw_series(std::iter::once(PathElement::new(vec![(x, q.1 - sd), (x, q.1 + sd)], color.stroke_width(1)))).map_err(plot_err)?;
+                chart
+                    .draw_series(std::iter::once(PathElement::new(vec![(x, q.1 - sd), (x, q.1 + sd)], color.stroke_width(1))))
+                    .map_err(plot_err)?;
             }
         }
-        chart.configure_series_labels().position(SeriesLabelPosition::LowerRight).border_style(BLACK).background_style(WHITE.mix(0.9)).draw().map_err(plot_err)?;
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .border_style(BLACK)
+            .background_style(WHITE.mix(0.9))
+            .draw()
+            .map_err(plot_err)?;
         Ok(())
     })
 }
@@ -240,7 +260,15 @@ pub fn confusion_heatmap(c: &Confusion) -> Result<Svg> {
             .build_cartesian_2d(0f64..2f64, 0f64..2f64)
             .map_err(plot_err)?;
         let label = |v: &f64| if *v < 1.0 { "normal".to_string() } else { "anomaly".to_string() };
-        chart.configure_mesh().disable_mesh().x_labels(2).y_labels(2).x_label_formatter(&label).y_label_formatter(&label).draw().map_err(plot_err)?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_labels(2)
+            .y_labels(2)
+            .x_label_formatter(&label)
+            .y_label_formatter(&label)
+            .draw()
+            .map_err(plot_err)?;
         for (r, row) in cells.iter().enumerate() {
             for (col, &n) in row.iter().enumerate() {
                 let share = n as f64 / row_totals[r].max(1) as f64;
@@ -273,13 +301,23 @@ pub fn per_class_bars(title: &str, ours: &[(String, f64)], reference: Option<(&s
         chart.configure_mesh().disable_x_mesh().x_labels(n + 1).x_label_formatter(&label).y_desc("AUROC").draw().map_err(plot_err)?;
         let w = if reference.is_some() { 0.4 } else { 0.8 };
         chart
-            .draw_series(ours.iter().enumerate().map(|(i, p)| Rectangle::new([(i as f64 + 0.1, lo), (i as f64 + 0.1 + w, p.1)], BLUE.mix(0.7).filled())))
+            .draw_series(
+                ours.iter()
+                    .enumerate()
+                    .map(|(i, p)| Rectangle::new([(i as f64 + 0.1, lo), (i as f64 + 0.1 + w, p.1)], BLUE.mix(0.7).filled())),
+            )
             .map_err(plot_err)?
             .label("ganad")
             .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], BLUE.mix(0.7).filled()));
         if let Some((name, values)) = reference {
             chart
-                .draw_series(values.iter().enumerate().take(n).map(|(i, &v)| Rectangle::new([(i as f64 + 0.5, lo), (i as f64 + 0.9, v)], RED.mix(0.5).filled())))
+                .draw_series(
+                    values
+                        .iter()
+                        .enumerate()
+                        .take(n)
+                        .map(|(i, &v)| Rectangle::new([(i as f64 + 0.5, lo), (i as f64 + 0.9, v)], RED.mix(0.5).filled())),
+                )
                 .map_err(plot_err)?
                 .label(name)
                 .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], RED.mix(0.5).filled()));
@@ -369,7 +407,11 @@ mod tests {
     use crate::losses::LossParts;
 
     fn is_svg(s: &Svg) {
-        assert!(s.0.starts_with("<svg") && s.0.trim_end().ends_with("</svg>") && s.0.len() > 500, "not an svg: {}", &s.0[..s.0.len().min(200)]);
+        assert!(
+            s.0.starts_with("<svg") && s.0.trim_end().ends_with("</svg>") && s.0.len() > 500,
+            "not an svg: {}",
+            &s.0[..s.0.len().min(200)]
+        );
     }
 
     #[test]
@@ -393,7 +435,15 @@ mod tests {
         let losses = loss_curves(&history).unwrap();
         is_svg(&losses);
         assert!(losses.0.contains("latent (off)"));
-        let epochs: Vec<EpochRecord> = (0..3).map(|e| EpochRecord { epoch: e, steps: 5, validation_auroc: Some(0.9 + 0.01 * e as f64), component_aurocs: Default::default(), wall_s: 1.0 }).collect();
+        let epochs: Vec<EpochRecord> = (0..3)
+            .map(|e| EpochRecord {
+                epoch: e,
+                steps: 5,
+                validation_auroc: Some(0.9 + 0.01 * e as f64),
+                component_aurocs: Default::default(),
+                wall_s: 1.0,
+            })
+            .collect();
         is_svg(&validation_curve(&epochs).unwrap());
         let c = Confusion { true_normal: 900, false_anomaly: 100, missed_anomaly: 50, true_anomaly: 8950 };
         let heat = confusion_heatmap(&c).unwrap();

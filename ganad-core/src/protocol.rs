@@ -38,7 +38,10 @@ pub fn describe(cfg: &Config, sizes: &SplitSizes) -> String {
         format!("{} training normals ({} validation images held out)", sizes.train_normal, sizes.validation)
     });
     if sizes.train_pollution > 0 {
-        parts.push(format!("plus {} unlabelled anomalies of all nine classes trained on as normal (γ_p = {})", sizes.train_pollution, d.pollution));
+        parts.push(format!(
+            "plus {} unlabelled anomalies of all nine classes trained on as normal (γ_p = {})",
+            sizes.train_pollution, d.pollution
+        ));
     }
     let from = match &d.known_anomaly_classes {
         None => "all nine anomaly classes".to_string(),

@@ -1,5 +1,5 @@
 //! Numbers to place ours against: the seed presentation and published results
-//! (shared/DESIGN.md §4). Always quoted with their protocol.
+//! (docs/protocols.md). Always quoted with their protocol.
 
 /// The seed: a student presentation of this method on Fashion-MNIST, one normal class.
 pub const SEED_GAN_AUROC: f64 = 0.99155;
@@ -57,6 +57,11 @@ pub const DEEP_SAD_UNLABELLED: [PublishedRow; 2] = [
 /// The one-class protocol: all 6,000 training normals, no anomaly data.
 pub const ONE_CLASS: [PublishedRow; 3] = [
     PublishedRow { method: "GeoTrans", per_class: Some(GEOTRANS_PER_CLASS), mean: 0.935, source: "Golan & El-Yaniv, NeurIPS 2018" },
-    PublishedRow { method: "ARNet", per_class: Some([0.927, 0.993, 0.891, 0.936, 0.908, 0.931, 0.850, 0.984, 0.978, 0.984]), mean: 0.939, source: "ARNet" },
+    PublishedRow {
+        method: "ARNet",
+        per_class: Some([0.927, 0.993, 0.891, 0.936, 0.908, 0.931, 0.850, 0.984, 0.978, 0.984]),
+        mean: 0.939,
+        source: "ARNet",
+    },
     PublishedRow { method: "DROC", per_class: None, mean: 0.948, source: "DROC" },
 ];

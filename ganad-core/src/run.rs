@@ -253,8 +253,12 @@ pub mod files {
         let typed = |name: &str, dtype: DataType| -> Result<Series> {
             column(&df, path, name)?.as_materialized_series().cast(&dtype).map_err(|e| err(path, e))
         };
-        let (index, class, label, score) =
-            (typed("index", DataType::UInt32)?, typed("class", DataType::UInt32)?, typed("label", DataType::UInt32)?, typed("score", DataType::Float32)?);
+        let (index, class, label, score) = (
+            typed("index", DataType::UInt32)?,
+            typed("class", DataType::UInt32)?,
+            typed("label", DataType::UInt32)?,
+            typed("score", DataType::Float32)?,
+        );
         let (index, class, label, score) = (index.u32().unwrap(), class.u32().unwrap(), label.u32().unwrap(), score.f32().unwrap());
         (0..df.height())
             .map(|i| match (index.get(i), class.get(i), label.get(i), score.get(i)) {
@@ -295,14 +299,18 @@ pub mod files {
         };
         let (epoch, step, wall, total) = (u32s("epoch")?, u32s("step")?, f64s("wall_s")?, f64s("generator_total")?);
         // A term newer than the file (written before it existed) was not computed: null.
-        let terms: Vec<Vec<Option<f64>>> =
-            LossParts::<f64>::NAMES.iter().map(|n| if df.column(n).is_ok() { f64s(n) } else { Ok(vec![None; df.height()]) }).collect::<Result<_>>()?;
+        let terms: Vec<Vec<Option<f64>>> = LossParts::<f64>::NAMES
+            .iter()
+            .map(|n| if df.column(n).is_ok() { f64s(n) } else { Ok(vec![None; df.height()]) })
+            .collect::<Result<_>>()?;
         (0..df.height())
             .map(|i| {
                 let t = |k: usize| terms[k][i];
                 let losses = LossParts::from_terms(std::array::from_fn(t));
                 match (epoch[i], step[i], wall[i]) {
-                    (Some(e), Some(s), Some(w)) => Ok(StepRecord { epoch: e as usize, step: s as usize, losses, generator_total: total[i], wall_s: w }),
+                    (Some(e), Some(s), Some(w)) => {
+                        Ok(StepRecord { epoch: e as usize, step: s as usize, losses, generator_total: total[i], wall_s: w })
+                    }
                     _ => Err(Error::Table(format!("{}: row {i} has a null", path.display()))),
                 }
             })
@@ -318,8 +326,9 @@ mod tests {
     #[test]
     fn scores_and_history_round_trip_through_parquet() {
         let dir = crate::tempdir::TempDir::new("test").unwrap();
-        let scores: Vec<ScoreRecord> =
-            (0..5).map(|i| ScoreRecord { index: 100 + i, class: (i % 10) as u8, label: (i % 2) as u8, score: i as f32 * 0.25 - 0.3 }).collect();
+        let scores: Vec<ScoreRecord> = (0..5)
+            .map(|i| ScoreRecord { index: 100 + i, class: (i % 10) as u8, label: (i % 2) as u8, score: i as f32 * 0.25 - 0.3 })
+            .collect();
         files::write_scores(&dir.path().join("s.parquet"), &scores).unwrap();
         assert_eq!(files::read_scores(&dir.path().join("s.parquet")).unwrap(), scores);
 
@@ -340,7 +349,8 @@ mod tests {
         {
             use polars::prelude::*;
             let path = dir.path().join("h.parquet");
-            let mut df = ParquetReader::new(std::fs::File::open(&path).unwrap()).finish().unwrap().drop("discriminator_classification").unwrap();
+            let mut df =
+                ParquetReader::new(std::fs::File::open(&path).unwrap()).finish().unwrap().drop("discriminator_classification").unwrap();
             ParquetWriter::new(std::fs::File::create(&path).unwrap()).finish(&mut df).unwrap();
             assert_eq!(files::read_history(&path).unwrap(), history);
             let mut df = df.drop("abc").unwrap();

@@ -59,7 +59,15 @@ pub struct ScoreConfig {
 impl Default for ScoreConfig {
     /// The paper's score: reconstruction error alone.
     fn default() -> Self {
-        ScoreConfig { reconstruction: 1.0, anomaly_head: 0.0, nearest_normals: 0.0, neighbours: 5, discriminator_head: 0.0, rotation: 0.0, flip_average: false }
+        ScoreConfig {
+            reconstruction: 1.0,
+            anomaly_head: 0.0,
+            nearest_normals: 0.0,
+            neighbours: 5,
+            discriminator_head: 0.0,
+            rotation: 0.0,
+            flip_average: false,
+        }
     }
 }
 
@@ -129,7 +137,13 @@ pub struct FusedScorer<'a> {
 impl<'a> FusedScorer<'a> {
     /// Computes the bank and the standardisation from `train_normals` (eval mode, no_grad).
     /// `discriminator`: D_N, whose anomaly logit and rotation loss join where it has those heads.
-    pub fn new(generator: &'a Generator, discriminator: Option<&'a Discriminator>, config: &ScoreConfig, train_normals: &ImageSet, batch_size: usize) -> Self {
+    pub fn new(
+        generator: &'a Generator,
+        discriminator: Option<&'a Discriminator>,
+        config: &ScoreConfig,
+        train_normals: &ImageSet,
+        batch_size: usize,
+    ) -> Self {
         let _guard = tch::no_grad_guard();
         let mut config = config.clone();
         if !generator.has_head() {
@@ -163,7 +177,8 @@ impl<'a> FusedScorer<'a> {
     fn views(&self, images: &Tensor) -> Views {
         let views = if self.config.flip_average { vec![images.shallow_clone(), images.flip([3])] } else { vec![images.shallow_clone()] };
         let n = views.len() as f64;
-        let (mut error, mut logit, mut features, mut judged, mut turned) = (None::<Tensor>, None::<Tensor>, None::<Tensor>, None::<Tensor>, None::<Tensor>);
+        let (mut error, mut logit, mut features, mut judged, mut turned) =
+            (None::<Tensor>, None::<Tensor>, None::<Tensor>, None::<Tensor>, None::<Tensor>);
         let add = |sum: Option<Tensor>, t: Tensor| Some(sum.map_or_else(|| t.shallow_clone(), |s| s + &t));
         for view in &views {
             let enc = self.generator.encode(view, false);
@@ -178,7 +193,8 @@ impl<'a> FusedScorer<'a> {
             if self.config.nearest_normals > 0.0 {
                 features = add(features, normalised_features(&enc));
             }
-            if let Some(l) = self.discriminator.filter(|_| self.config.discriminator_head > 0.0).and_then(|d| d.anomaly_logit(view, false)) {
+            if let Some(l) = self.discriminator.filter(|_| self.config.discriminator_head > 0.0).and_then(|d| d.anomaly_logit(view, false))
+            {
                 judged = add(judged, l);
             }
             if let Some(l) = self.discriminator.filter(|_| self.config.rotation > 0.0).and_then(|d| d.rotation_loss(view, false)) {
@@ -191,7 +207,8 @@ impl<'a> FusedScorer<'a> {
             discriminator_logit: judged.map(|l| l / n),
             rotation_loss: turned.map(|l| l / n),
             // The sum of unit vectors, made unit again: a direction both views agree on.
-            features: features.map_or_else(|| Tensor::zeros([0], (Kind::Float, images.device())), |f| if views.len() > 1 { unit_rows(&f) } else { f }),
+            features: features
+                .map_or_else(|| Tensor::zeros([0], (Kind::Float, images.device())), |f| if views.len() > 1 { unit_rows(&f) } else { f }),
         }
     }
 
@@ -382,7 +399,15 @@ mod tests {
         assert_eq!(paper.name(), "mean_l1");
 
         // Standardised on the training normals, two components sum to mean 0 there.
-        let two = ScoreConfig { reconstruction: 1.0, anomaly_head: 2.0, nearest_normals: 0.0, neighbours: 3, discriminator_head: 0.0, rotation: 0.0, flip_average: false };
+        let two = ScoreConfig {
+            reconstruction: 1.0,
+            anomaly_head: 2.0,
+            nearest_normals: 0.0,
+            neighbours: 3,
+            discriminator_head: 0.0,
+            rotation: 0.0,
+            flip_average: false,
+        };
         let fused = FusedScorer::new(&g, None, &two, &train, 16);
         let on_train = score_set(&fused, &train, 16);
         let mean = on_train.iter().map(|&v| v as f64).sum::<f64>() / on_train.len() as f64;
@@ -390,7 +415,15 @@ mod tests {
         assert_eq!(fused.name(), "fused");
         // The nearest-normal term: an image of the bank is at distance −1 from itself, so
         // scoring a training image (not left out) is lower than its left-one-out standard.
-        let all = ScoreConfig { reconstruction: 1.0, anomaly_head: 1.0, nearest_normals: 1.0, neighbours: 1, discriminator_head: 1.0, rotation: 1.0, flip_average: false };
+        let all = ScoreConfig {
+            reconstruction: 1.0,
+            anomaly_head: 1.0,
+            nearest_normals: 1.0,
+            neighbours: 1,
+            discriminator_head: 1.0,
+            rotation: 1.0,
+            flip_average: false,
+        };
         let d = tiny_discriminator(&vs, true);
         let fused = FusedScorer::new(&g, Some(&d), &all, &train, 16);
         let [_, _, (nn_mean, nn_sd), (_, d_sd), (r_mean, r_sd)] = fused.standardisation();
@@ -401,7 +434,10 @@ mod tests {
         // A D_N without the heads drops their weights, as a G without a head drops the head's.
         let headless = tiny_discriminator(&vs, false);
         let three = FusedScorer::new(&g, Some(&headless), &all, &train, 16);
-        assert_eq!(three.score_parts(&test.images).1.iter().map(|(n, _)| *n).collect::<Vec<_>>(), ["reconstruction", "anomaly_head", "nearest_normals"]);
+        assert_eq!(
+            three.score_parts(&test.images).1.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+            ["reconstruction", "anomaly_head", "nearest_normals"]
+        );
         let only_d = ScoreConfig { discriminator_head: 1.0, reconstruction: 0.0, ..ScoreConfig::default() };
         let judged = FusedScorer::new(&g, Some(&d), &only_d, &train, 16);
         assert_eq!(judged.name(), "discriminator_head");
@@ -420,8 +456,21 @@ mod tests {
         let vs = nn::VarStore::new(Device::Cpu);
         let g = tiny_generator(&vs);
         let (train, test) = (set(40, 3), set(6, 4));
-        let mirrored = ImageSet { images: test.images.flip([3]), classes: test.classes.clone(), labels: test.labels.clone(), indices: test.indices.clone() };
-        let all = ScoreConfig { reconstruction: 1.0, anomaly_head: 1.0, nearest_normals: 1.0, neighbours: 1, discriminator_head: 1.0, rotation: 1.0, flip_average: true };
+        let mirrored = ImageSet {
+            images: test.images.flip([3]),
+            classes: test.classes.clone(),
+            labels: test.labels.clone(),
+            indices: test.indices.clone(),
+        };
+        let all = ScoreConfig {
+            reconstruction: 1.0,
+            anomaly_head: 1.0,
+            nearest_normals: 1.0,
+            neighbours: 1,
+            discriminator_head: 1.0,
+            rotation: 1.0,
+            flip_average: true,
+        };
         let d = tiny_discriminator(&vs, true);
         let averaged = FusedScorer::new(&g, Some(&d), &all, &train, 16);
         let (a, b) = (score_set(&averaged, &test, 4), score_set(&averaged, &mirrored, 4));

@@ -89,7 +89,8 @@ impl SweepPlan {
     pub fn grid(&self) -> Vec<GridItem> {
         let mut items = Vec::new();
         for &class in &self.classes {
-            let known: Vec<Option<u8>> = if self.pairs { (0..crate::data::NUM_CLASSES as u8).filter(|&k| k != class).map(Some).collect() } else { vec![None] };
+            let known: Vec<Option<u8>> =
+                if self.pairs { (0..crate::data::NUM_CLASSES as u8).filter(|&k| k != class).map(Some).collect() } else { vec![None] };
             for &known in &known {
                 for (i, &seed) in self.seeds.iter().enumerate() {
                     for &method in &self.methods {
@@ -182,16 +183,27 @@ impl SweepPlan {
     }
 }
 
+/// The (class, known anomaly class, seed) that fixes a cell's split.
+type CellData = (u8, Option<u8>, u64);
+
+/// Per method, normal class and (anomaly or known anomaly) class: an AUROC.
+pub type ClassTables = BTreeMap<String, BTreeMap<u8, BTreeMap<u8, f64>>>;
+
 /// How one run is trained: (method, config, data, dir, resume) → record. The CLI passes a
 /// progress bar, notebooks a line printer ([`run_quietly`]).
 pub type RunOne<'a> = dyn FnMut(Method, &Config, &crate::data::SplitData, &Path, bool) -> Result<RunRecord> + 'a;
 
 /// Runs the plan's cells of `shard` (all of them for `None`); `on_done` sees each finished record.
-pub fn run_sweep(plan: &SweepPlan, shard: Option<Shard>, run_one: &mut RunOne, on_done: &mut dyn FnMut(&RunRecord)) -> Result<Vec<RunRecord>> {
+pub fn run_sweep(
+    plan: &SweepPlan,
+    shard: Option<Shard>,
+    run_one: &mut RunOne,
+    on_done: &mut dyn FnMut(&RunRecord),
+) -> Result<Vec<RunRecord>> {
     crate::atomic::write_json(&plan.out.join(SweepPlan::FILE), plan)?;
     let mut records = Vec::new();
     // Consecutive cells of one (class, known class, seed) share the prepared split.
-    let mut data: Option<((u8, Option<u8>, u64), crate::data::SplitData)> = None;
+    let mut data: Option<(CellData, crate::data::SplitData)> = None;
     for item in plan.shard(shard) {
         if let Some(signal) = crate::interrupt::requested() {
             let kept = format!("the sweep stopped before {item}; its finished runs are kept");
@@ -271,12 +283,16 @@ pub fn parse_methods(s: &str) -> Result<(Vec<Method>, BTreeMap<Method, usize>)> 
     let mut methods = Vec::new();
     let mut limits = BTreeMap::new();
     for part in s.split(',').map(str::trim) {
-        let (name, limit) = match part.split_once(':') {
-            Some((n, l)) => (n.trim(), Some(l.trim().parse::<usize>().ok().filter(|&l| l > 0).ok_or_else(|| {
-                crate::Error::config("methods", format!("{part:?}: the seed count after ':' must be a number ≥ 1"))
-            })?)),
-            None => (part, None),
-        };
+        let (name, limit) =
+            match part.split_once(':') {
+                Some((n, l)) => (
+                    n.trim(),
+                    Some(l.trim().parse::<usize>().ok().filter(|&l| l > 0).ok_or_else(|| {
+                        crate::Error::config("methods", format!("{part:?}: the seed count after ':' must be a number ≥ 1"))
+                    })?),
+                ),
+                None => (part, None),
+            };
         let method = <Method as clap::ValueEnum>::from_str(name, true).map_err(|_| {
             let names: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
             crate::Error::config("methods", format!("unknown method {name:?}; use {} (name:N runs the first N seeds)", names.join(", ")))
@@ -368,14 +384,14 @@ pub fn summarise(records: &[RunRecord]) -> BTreeMap<String, MethodSummary> {
 
 /// Per method and normal class: the seed-mean AUROC against each anomaly class alone
 /// ([`crate::evaluate::auroc_by_anomaly_class`] of the runs' test scores).
-pub fn by_anomaly_class(records: &[RunRecord]) -> Result<BTreeMap<String, BTreeMap<u8, BTreeMap<u8, f64>>>> {
+pub fn by_anomaly_class(records: &[RunRecord]) -> Result<ClassTables> {
     let mut seeds: BTreeMap<(String, u8, u8), Vec<f64>> = BTreeMap::new();
     for r in records {
         for (anomaly, auroc) in crate::evaluate::auroc_by_anomaly_class(&r.test_scores)? {
             seeds.entry((r.method.name().to_string(), r.normal_class, anomaly)).or_default().push(auroc);
         }
     }
-    let mut out: BTreeMap<String, BTreeMap<u8, BTreeMap<u8, f64>>> = BTreeMap::new();
+    let mut out = ClassTables::new();
     for ((method, class, anomaly), values) in seeds {
         out.entry(method).or_default().entry(class).or_default().insert(anomaly, crate::tables::mean_sd(&values).0);
     }
@@ -383,14 +399,14 @@ pub fn by_anomaly_class(records: &[RunRecord]) -> Result<BTreeMap<String, BTreeM
 }
 
 /// Per method, normal class and known anomaly class: the mean headline AUROC over seeds.
-pub fn by_pair(records: &[RunRecord]) -> BTreeMap<String, BTreeMap<u8, BTreeMap<u8, f64>>> {
+pub fn by_pair(records: &[RunRecord]) -> ClassTables {
     let mut seeds: BTreeMap<(String, u8, u8), Vec<f64>> = BTreeMap::new();
     for r in records {
         if let Some([known]) = r.config.data.known_anomaly_classes.as_deref() {
             seeds.entry((r.method.name().to_string(), r.normal_class, *known)).or_default().push(reported_auroc(r));
         }
     }
-    let mut out: BTreeMap<String, BTreeMap<u8, BTreeMap<u8, f64>>> = BTreeMap::new();
+    let mut out = ClassTables::new();
     for ((method, class, known), values) in seeds {
         out.entry(method).or_default().entry(class).or_default().insert(known, crate::tables::mean_sd(&values).0);
     }
@@ -404,7 +420,10 @@ pub fn protocol(records: &[RunRecord]) -> String {
     let d = &r.config.data;
     let labels = match (r.split_sizes.train_anomaly, &d.known_anomaly_classes) {
         (0, _) => "no labelled anomaly".to_string(),
-        (n, None) => format!("anomaly ratio {} ({n} labelled anomalies from all nine anomaly classes for {} normals)", d.anomaly_ratio, r.split_sizes.train_normal),
+        (n, None) => format!(
+            "anomaly ratio {} ({n} labelled anomalies from all nine anomaly classes for {} normals)",
+            d.anomaly_ratio, r.split_sizes.train_normal
+        ),
         (n, Some(_)) => {
             let share = crate::data::split::labelled_share(r.split_sizes.train_normal, r.split_sizes.train_pollution, n);
             format!("γ_l = {share:.4} ({n} labelled anomalies of one known anomaly class, each of the other nine in turn)")
@@ -412,10 +431,17 @@ pub fn protocol(records: &[RunRecord]) -> String {
     };
     let training = match (r.split_sizes.validation, r.split_sizes.train_pollution) {
         (0, 0) => format!("all {} training normals, no validation set", r.split_sizes.train_normal),
-        (0, p) => format!("all {} training normals polluted by {p} unlabelled anomalies of all nine classes (γ_p = {}), no validation set", r.split_sizes.train_normal, d.pollution),
+        (0, p) => format!(
+            "all {} training normals polluted by {p} unlabelled anomalies of all nine classes (γ_p = {}), no validation set",
+            r.split_sizes.train_normal, d.pollution
+        ),
         (v, _) => format!("{} training normals, {v} validation images held out", r.split_sizes.train_normal),
     };
-    let mean = if pairs { "mean over the (normal, known anomaly) pairs and seeds; per class ± sd over its pairs" } else { "mean ± sample sd over seeds" };
+    let mean = if pairs {
+        "mean over the (normal, known anomaly) pairs and seeds; per class ± sd over its pairs"
+    } else {
+        "mean ± sample sd over seeds"
+    };
     format!(
         "{} protocol: test AUROC on the full Fashion-MNIST test split (1,000 normal, 9,000 anomalies), one class normal; {training}; {labels}; \
          profile {}; GAN recipe {}; reported epoch: the last of each run's fixed schedule, for every method (no label chooses it); {mean}",
@@ -522,7 +548,10 @@ mod tests {
         let pairs = SweepPlan { pairs: true, seeds: vec![0], ..plan.clone() };
         assert_eq!(pairs.grid().len(), 3 * 9 * 2, "each class with each of its nine anomaly classes");
         let first = pairs.grid()[0];
-        assert_eq!((first.to_string(), pairs.config(&first).unwrap().data.known_anomaly_classes), ("class0-known1-seed0-gan".to_string(), Some(vec![1])));
+        assert_eq!(
+            (first.to_string(), pairs.config(&first).unwrap().data.known_anomaly_classes),
+            ("class0-known1-seed0-gan".to_string(), Some(vec![1]))
+        );
         let limited = SweepPlan { seed_limits: [(Method::Random, 1)].into(), ..plan.clone() };
         assert_eq!(limited.grid().len(), 9, "random runs seed 0 only");
         let mut seen: Vec<String> = Vec::new();

@@ -38,6 +38,11 @@ pub fn per_class_table(rows: &[ClassDetection], normal_class: u8) -> Result<Data
     .map_err(table_err)
 }
 
+/// A run's known anomaly classes as "1,3" (`None` = all nine).
+fn known_classes(r: &RunRecord) -> Option<String> {
+    r.config.data.known_anomaly_classes.as_ref().map(|k| k.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(","))
+}
+
 /// One row per run: what ran, on which protocol, and its test metrics.
 pub fn runs_table(records: &[&RunRecord]) -> Result<DataFrame> {
     let e = |f: fn(&RunRecord) -> f64| records.iter().map(|r| f(r)).collect::<Vec<_>>();
@@ -46,7 +51,7 @@ pub fn runs_table(records: &[&RunRecord]) -> Result<DataFrame> {
         "normal class" => records.iter().map(|r| r.normal_class as u32).collect::<Vec<_>>(),
         "name" => records.iter().map(|r| CLASS_NAMES[r.normal_class as usize]).collect::<Vec<_>>(),
         "anomaly ratio" => e(|r| r.anomaly_ratio),
-        "known anomaly class" => records.iter().map(|r| r.config.data.known_anomaly_classes.as_ref().map(|k| k.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(","))).collect::<Vec<_>>(),
+        "known anomaly class" => records.iter().map(|r| known_classes(r)).collect::<Vec<_>>(),
         "seed" => records.iter().map(|r| r.seed).collect::<Vec<_>>(),
         "test AUROC (last epoch)" => e(crate::sweep::reported_auroc),
         "test AP" => e(|r| r.evaluation.test.average_precision),
@@ -91,7 +96,17 @@ pub fn test_metrics_table(record: &RunRecord) -> Result<DataFrame> {
     let e = &record.evaluation;
     let mut rows: Vec<(&str, String)> = vec![
         ("method", format!("{} ({} recipe, {} score)", record.method.name(), record.config.recipe.name(), e.scorer)),
-        ("protocol", if record.protocol.is_empty() { format!("normal class {} ({}), anomaly ratio {}", record.normal_class, CLASS_NAMES[record.normal_class as usize], record.anomaly_ratio) } else { record.protocol.clone() }),
+        (
+            "protocol",
+            if record.protocol.is_empty() {
+                format!(
+                    "normal class {} ({}), anomaly ratio {}",
+                    record.normal_class, CLASS_NAMES[record.normal_class as usize], record.anomaly_ratio
+                )
+            } else {
+                record.protocol.clone()
+            },
+        ),
         ("seed, profile", format!("{}, {}", record.seed, record.profile.as_deref().unwrap_or("custom"))),
         ("test AUROC", format!("{:.5} ({})", e.test.auroc, record.config.train.checkpoint.describe())),
         ("test average precision", format!("{:.5}", e.test.average_precision)),
@@ -154,7 +169,8 @@ pub fn summary_wide(records: &[RunRecord]) -> Result<DataFrame> {
     };
     let mut columns = vec![Column::new("method".into(), methods.iter().map(|m| m.name()).collect::<Vec<_>>())];
     for c in &classes {
-        let values: Vec<String> = methods.iter().map(|m| summary[m.name()].per_class.get(c).map(cell).unwrap_or_else(|| "—".into())).collect();
+        let values: Vec<String> =
+            methods.iter().map(|m| summary[m.name()].per_class.get(c).map(cell).unwrap_or_else(|| "—".into())).collect();
         columns.push(Column::new(format!("{c} {}", CLASS_NAMES[*c as usize]).into(), values));
     }
     columns.push(Column::new("mean".into(), methods.iter().map(|m| cell(&summary[m.name()].overall)).collect::<Vec<_>>()));
@@ -162,16 +178,23 @@ pub fn summary_wide(records: &[RunRecord]) -> Result<DataFrame> {
     if pairs {
         columns.push(Column::new("sd over pairs".into(), methods.iter().map(|m| summary[m.name()].run_sd).collect::<Vec<_>>()));
     }
-    columns.push(Column::new((if pairs { "runs" } else { "seeds" }).into(), methods.iter().map(|m| summary[m.name()].per_class.values().map(|s| s.seeds as u32).max().unwrap_or(0)).collect::<Vec<_>>()));
+    columns.push(Column::new(
+        (if pairs { "runs" } else { "seeds" }).into(),
+        methods.iter().map(|m| summary[m.name()].per_class.values().map(|s| s.seeds as u32).max().unwrap_or(0)).collect::<Vec<_>>(),
+    ));
     if methods.iter().any(|m| summary[m.name()].overall_best_validation.is_some()) {
-        columns.push(Column::new("mean, best epoch on validation (extra)".into(), methods.iter().map(|m| summary[m.name()].overall_best_validation).collect::<Vec<_>>()));
+        columns.push(Column::new(
+            "mean, best epoch on validation (extra)".into(),
+            methods.iter().map(|m| summary[m.name()].overall_best_validation).collect::<Vec<_>>(),
+        ));
     }
     DataFrame::new_infer_height(columns).map_err(table_err)
 }
 
 /// Normal class × anomaly class → AUROC against that anomaly class alone ("—" where none).
 pub fn anomaly_class_table(by_class: &std::collections::BTreeMap<u8, std::collections::BTreeMap<u8, f64>>) -> Result<DataFrame> {
-    let mut columns = vec![Column::new("normal class".into(), by_class.keys().map(|c| format!("{c} {}", CLASS_NAMES[*c as usize])).collect::<Vec<_>>())];
+    let mut columns =
+        vec![Column::new("normal class".into(), by_class.keys().map(|c| format!("{c} {}", CLASS_NAMES[*c as usize])).collect::<Vec<_>>())];
     for anomaly in 0..CLASS_NAMES.len() as u8 {
         let values: Vec<Option<f64>> = by_class.values().map(|m| m.get(&anomaly).copied()).collect();
         columns.push(Column::new(format!("{anomaly} {}", CLASS_NAMES[anomaly as usize]).into(), values));
@@ -184,13 +207,17 @@ pub fn to_markdown(df: &DataFrame) -> String {
     let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
     let mut md = format!("| {} |\n|{}\n", names.join(" | "), "---|".repeat(names.len()));
     for row in 0..df.height() {
-        let cells: Vec<String> = df.columns().iter().map(|c| match c.get(row) {
-            Ok(AnyValue::String(s)) => s.to_string(),
-            Ok(AnyValue::Float64(v)) => format!("{v:.4}"),
-            Ok(AnyValue::Null) => "—".into(),
-            Ok(v) => v.to_string(),
-            Err(e) => format!("error: {e}"),
-        }).collect();
+        let cells: Vec<String> = df
+            .columns()
+            .iter()
+            .map(|c| match c.get(row) {
+                Ok(AnyValue::String(s)) => s.to_string(),
+                Ok(AnyValue::Float64(v)) => format!("{v:.4}"),
+                Ok(AnyValue::Null) => "—".into(),
+                Ok(v) => v.to_string(),
+                Err(e) => format!("error: {e}"),
+            })
+            .collect();
         md.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     md

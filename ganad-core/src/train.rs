@@ -106,7 +106,14 @@ impl Optimizers {
     /// Each network's gradient of its own objective, then each Adam step at `learning_rate`.
     /// Every gradient is taken before any update: all objectives were computed from the same
     /// weights, and an update in place would invalidate the graphs still to differentiate.
-    pub fn update(&mut self, model: &Model, parts: &LossParts<Tensor>, w: &crate::losses::LossWeights, learning_rate: f64, weight_decay: f64) -> Result<()> {
+    pub fn update(
+        &mut self,
+        model: &Model,
+        parts: &LossParts<Tensor>,
+        w: &crate::losses::LossWeights,
+        learning_rate: f64,
+        weight_decay: f64,
+    ) -> Result<()> {
         let objectives = model.objectives(parts, w);
         let mut gradients = Vec::with_capacity(objectives.len());
         for (i, (name, loss)) in objectives.iter().enumerate() {
@@ -465,7 +472,9 @@ mod tests {
         cfg.loss.discriminator_classification = 0.0;
         cfg.loss.rotation = 0.0;
         let d_n = Trainer::new(Method::Gan, &cfg, &data, dir.path()).unwrap().model;
-        assert!(!d_n.gan().unwrap().normal_discriminator.has_anomaly_head() && !d_n.gan().unwrap().normal_discriminator.has_rotation_head());
+        assert!(
+            !d_n.gan().unwrap().normal_discriminator.has_anomaly_head() && !d_n.gan().unwrap().normal_discriminator.has_rotation_head()
+        );
         cfg.loss.rotation = 1.0;
 
         cfg.loss.latent = 0.0;
@@ -583,7 +592,8 @@ mod tests {
         other.train.seed = Some(cfg.seed + 1);
         assert_eq!(other.split_spec(), cfg.split_spec(), "the split follows `seed` alone");
         let dir = crate::tempdir::TempDir::new("test").unwrap();
-        let (a, b) = (Trainer::new(Method::Gan, &cfg, &data, dir.path()).unwrap(), Trainer::new(Method::Gan, &other, &data, dir.path()).unwrap());
+        let (a, b) =
+            (Trainer::new(Method::Gan, &cfg, &data, dir.path()).unwrap(), Trainer::new(Method::Gan, &other, &data, dir.path()).unwrap());
         let batches = |t: &Trainer| (0..4).flat_map(|step| t.anomaly_rows(step)).collect::<Vec<_>>();
         assert_ne!(batches(&a), batches(&b));
         let order = |c: &Config| epoch_order(data.train_normal.len(), c.training_seed(), 0);
@@ -596,7 +606,14 @@ mod tests {
     #[test]
     fn deep_sad_pretrains_then_centres_and_resumes_exactly() {
         let (mut base, data) = tiny_setup();
-        base.deep_sad = Some(crate::deep_sad::DeepSadConfig { pretrain_epochs: 2, epochs: 2, milestone: 2, batch_size: 8, rep_dim: 8, ..Default::default() });
+        base.deep_sad = Some(crate::deep_sad::DeepSadConfig {
+            pretrain_epochs: 2,
+            epochs: 2,
+            milestone: 2,
+            batch_size: 8,
+            rep_dim: 8,
+            ..Default::default()
+        });
         let cfg = crate::experiment::method_config(Method::DeepSad, &base, None);
         assert_eq!((cfg.train.epochs, cfg.train.beta1, cfg.train.precision), (4, 0.9, crate::config::PrecisionChoice::Fp32));
         let (a, b) = (crate::tempdir::TempDir::new("test").unwrap(), crate::tempdir::TempDir::new("test").unwrap());

@@ -79,7 +79,11 @@ fn bad_input_gets_a_clear_error() {
     let err = fails(&["train", "--normal-class", "0", "--config", cfg.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
     assert!(err.contains("unknown field `epoch`"), "{err}");
     let quick = |extra: &[&str]| -> Vec<String> {
-        ["train", "--normal-class", "0", "--profile", "quick", "--out", dir.to_str().unwrap()].iter().chain(extra).map(|s| s.to_string()).collect()
+        ["train", "--normal-class", "0", "--profile", "quick", "--out", dir.to_str().unwrap()]
+            .iter()
+            .chain(extra)
+            .map(|s| s.to_string())
+            .collect()
     };
     let fails_owned = |args: Vec<String>| fails(&args.iter().map(String::as_str).collect::<Vec<_>>());
     let err = fails_owned(quick(&["--known-anomaly-classes", "0"]));
@@ -96,7 +100,11 @@ fn the_deep_sad_protocol_runs_its_baseline_and_its_pairs() {
     let tmp = ganad_core::tempdir::TempDir::new("test").unwrap();
     let protocol = ["--labelled-share", "0.01", "--pollution", "0.1", "--validation-share", "0", "--profile", "quick"];
     let run = tmp.path().join("deep-sad");
-    let args: Vec<&str> = ["baseline", "--kind", "deep-sad", "--normal-class", "1", "--known-anomaly-classes", "4", "--out", run.to_str().unwrap()].into_iter().chain(protocol).collect();
+    let args: Vec<&str> =
+        ["baseline", "--kind", "deep-sad", "--normal-class", "1", "--known-anomaly-classes", "4", "--out", run.to_str().unwrap()]
+            .into_iter()
+            .chain(protocol)
+            .collect();
     let out = ok(&args);
     assert!(out.contains("Deep SAD protocol: normal class 1 Trouser") && out.contains("from known class 4 Coat"), "{out}");
     let r = RunRecord::load(&run).unwrap();
@@ -108,7 +116,10 @@ fn the_deep_sad_protocol_runs_its_baseline_and_its_pairs() {
     assert!(r.epochs.iter().all(|e| e.validation_auroc.is_none()));
 
     let sweep = tmp.path().join("pairs");
-    let args: Vec<&str> = ["sweep", "--pairs", "--classes", "3", "--methods", "random", "--out", sweep.to_str().unwrap()].into_iter().chain(protocol).collect();
+    let args: Vec<&str> = ["sweep", "--pairs", "--classes", "3", "--methods", "random", "--out", sweep.to_str().unwrap()]
+        .into_iter()
+        .chain(protocol)
+        .collect();
     ok(&args);
     let summary: Value = serde_json::from_slice(&std::fs::read(sweep.join("summary.json")).unwrap()).unwrap();
     let runs = summary["runs"].as_array().unwrap();
@@ -163,18 +174,25 @@ fn random_baseline_is_at_chance() {
     assert!((0.45..=0.55).contains(&auroc), "{auroc}\n{out}");
 }
 
-/// Regression (issue 12): the checkpoint dropped Adam's moments, so a run killed and resumed
+/// Regression: the checkpoint dropped Adam's moments, so a run killed and resumed
 /// drifted from the uninterrupted one. Kills a real `ganad train` process mid-epoch.
 #[test]
 fn a_run_killed_mid_epoch_resumes_to_the_uninterrupted_numbers() {
     let tmp = ganad_core::tempdir::TempDir::new("test").unwrap();
     let (straight, killed) = (tmp.path().join("straight"), tmp.path().join("killed"));
     let args = |dir: &Path| -> Vec<String> {
-        ["train", "--normal-class", "1", "--profile", "quick", "--epochs", "3", "--seed", "5", "--out", dir.to_str().unwrap()].map(String::from).to_vec()
+        ["train", "--normal-class", "1", "--profile", "quick", "--epochs", "3", "--seed", "5", "--out", dir.to_str().unwrap()]
+            .map(String::from)
+            .to_vec()
     };
     ok_owned(&args(&straight));
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ganad")).args(args(&killed)).env_remove("GANAD_PROFILE").stdout(std::process::Stdio::null()).spawn().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ganad"))
+        .args(args(&killed))
+        .env_remove("GANAD_PROFILE")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     let state = killed.join("checkpoints/last/state.json");
     let deadline = Instant::now() + Duration::from_secs(300);
     while !state.exists() {
@@ -232,14 +250,19 @@ fn terminate_when(args: &[String], ready: &Path) -> (std::process::ExitStatus, S
 fn sigterm_checkpoints_the_step_it_reached_and_resume_continues_exactly() {
     let tmp = ganad_core::tempdir::TempDir::new("test").unwrap();
     let args = |dir: &Path| -> Vec<String> {
-        ["train", "--normal-class", "3", "--profile", "quick", "--epochs", "2", "--seed", "2", "--out", dir.to_str().unwrap()].map(String::from).to_vec()
+        ["train", "--normal-class", "3", "--profile", "quick", "--epochs", "2", "--seed", "2", "--out", dir.to_str().unwrap()]
+            .map(String::from)
+            .to_vec()
     };
     let straight = tmp.path().join("straight");
     ok_owned(&args(&straight));
     let a = RunRecord::load(&straight).unwrap();
     let same = |dir: &Path| {
         let b = RunRecord::load(dir).unwrap();
-        assert_eq!(a.epochs.iter().map(|e| e.validation_auroc).collect::<Vec<_>>(), b.epochs.iter().map(|e| e.validation_auroc).collect::<Vec<_>>());
+        assert_eq!(
+            a.epochs.iter().map(|e| e.validation_auroc).collect::<Vec<_>>(),
+            b.epochs.iter().map(|e| e.validation_auroc).collect::<Vec<_>>()
+        );
         assert_eq!(a.test_scores, b.test_scores, "{}", dir.display());
         let losses = |r: &RunRecord| r.history.iter().map(|h| (h.step, h.generator_total)).collect::<Vec<_>>();
         assert_eq!(losses(&a), losses(&b));
@@ -273,7 +296,12 @@ fn two_processes_cannot_train_into_one_directory() {
     let tmp = ganad_core::tempdir::TempDir::new("test").unwrap();
     let dir = tmp.path().join("run");
     let args = ["train", "--normal-class", "4", "--profile", "quick", "--out", dir.to_str().unwrap()];
-    let mut first = Command::new(env!("CARGO_BIN_EXE_ganad")).args(args).env_remove("GANAD_PROFILE").stdout(std::process::Stdio::null()).spawn().unwrap();
+    let mut first = Command::new(env!("CARGO_BIN_EXE_ganad"))
+        .args(args)
+        .env_remove("GANAD_PROFILE")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     let lock = dir.join(ganad_core::lock::FILE);
     let deadline = Instant::now() + Duration::from_secs(300);
     while !lock.exists() {
@@ -310,6 +338,10 @@ fn sharded_sweep_and_collect_equal_the_whole_sweep() {
     assert_eq!(summary["missing"].as_array().unwrap().len(), 0);
     assert_eq!(summary["methods"]["gan"]["per_class"].as_object().unwrap().len(), 2);
     let md = std::fs::read_to_string(sharded.join("summary.md")).unwrap();
-    assert!(md.contains("| method | 0 T-shirt/top | 1 Trouser | mean | seeds | mean, best epoch on validation (extra) |") && md.contains("| classifier |"), "{md}");
+    assert!(
+        md.contains("| method | 0 T-shirt/top | 1 Trouser | mean | seeds | mean, best epoch on validation (extra) |")
+            && md.contains("| classifier |"),
+        "{md}"
+    );
     assert!(fails(&["sweep", "--out", "x", "--shard", "3/2"]).contains("K/N"));
 }

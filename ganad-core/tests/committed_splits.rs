@@ -15,7 +15,11 @@ fn check(run: &str) {
     validation.sort_unstable();
     assert_eq!(split.validation, validation, "{run}: the validation images");
     let sizes = &record.split_sizes;
-    assert_eq!((split.train_normal.len(), split.train_anomaly.len(), split.train_pollution.len()), (sizes.train_normal, sizes.train_anomaly, 0), "{run}");
+    assert_eq!(
+        (split.train_normal.len(), split.train_anomaly.len(), split.train_pollution.len()),
+        (sizes.train_normal, sizes.train_anomaly, 0),
+        "{run}"
+    );
 }
 
 #[test]

@@ -47,7 +47,11 @@ fn debian_files_present() -> Vec<FileSpec> {
     let specs = fashion_mnist_files();
     for s in &specs {
         let p = PathBuf::from(source::DEBIAN_DIR).join(format!("{}.gz", s.name));
-        assert!(p.is_file(), "{} missing: these tests serve the Debian copy; run `make setup` (apt-get install dataset-fashion-mnist)", p.display());
+        assert!(
+            p.is_file(),
+            "{} missing: these tests serve the Debian copy; run `make setup` (apt-get install dataset-fashion-mnist)",
+            p.display()
+        );
     }
     specs
 }

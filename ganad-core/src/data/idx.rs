@@ -58,13 +58,14 @@ fn parse_header(bytes: &[u8], ndim: u8, path: &Path) -> Result<Vec<usize>> {
     if bytes.len() < header_len {
         return Err(invalid(path, format!("file is {} bytes, shorter than the {header_len}-byte idx header", bytes.len())));
     }
-    let dims: Vec<usize> = (0..ndim as usize)
-        .map(|d| u32::from_be_bytes(bytes[4 + 4 * d..8 + 4 * d].try_into().unwrap()) as usize)
-        .collect();
+    let dims: Vec<usize> =
+        (0..ndim as usize).map(|d| u32::from_be_bytes(bytes[4 + 4 * d..8 + 4 * d].try_into().unwrap()) as usize).collect();
     let data_len = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
     match data_len.and_then(|n| n.checked_add(header_len)) {
         Some(total) if total == bytes.len() => Ok(dims),
-        Some(total) => Err(invalid(path, format!("header {dims:?} needs {total} bytes, the file has {} (truncated or padded)", bytes.len()))),
+        Some(total) => {
+            Err(invalid(path, format!("header {dims:?} needs {total} bytes, the file has {} (truncated or padded)", bytes.len())))
+        }
         None => Err(invalid(path, format!("header dimensions {dims:?} overflow"))),
     }
 }

@@ -25,7 +25,7 @@ impl FileSpec {
     }
 }
 
-/// The official Fashion-MNIST files (shared/DESIGN.md §2).
+/// The official Fashion-MNIST files (docs/method.md, "Data").
 pub fn fashion_mnist_files() -> Vec<FileSpec> {
     vec![
         FileSpec::new("train-images-idx3-ubyte", 47_040_016, "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
@@ -149,7 +149,9 @@ pub fn locate_with(opts: &SourceOptions, specs: &[FileSpec], cache: &Path) -> Re
     }
     Err(Error::DatasetMissing {
         searched: format!("no complete copy in {DEBIAN_DIR} or {}", cache.display()),
-        fix: format!("{APT_FIX}; or run with --download (GANAD_DOWNLOAD=1) to fetch the official files into the cache; or set GANAD_DATA_DIR"),
+        fix: format!(
+            "{APT_FIX}; or run with --download (GANAD_DOWNLOAD=1) to fetch the official files into the cache; or set GANAD_DATA_DIR"
+        ),
     })
 }
 

@@ -79,7 +79,10 @@ pub fn labelled_share(normals: usize, pollution: usize, labelled: usize) -> f64 
 
 pub fn check_ratio(ratio: f64) -> Result<()> {
     if !ratio.is_finite() || ratio < 0.0 {
-        return Err(Error::config("anomaly_ratio", format!("{ratio} must be a finite number ≥ 0 (labelled anomalies per normal training image; 0 = normal-only)")));
+        return Err(Error::config(
+            "anomaly_ratio",
+            format!("{ratio} must be a finite number ≥ 0 (labelled anomalies per normal training image; 0 = normal-only)"),
+        ));
     }
     Ok(())
 }
@@ -89,19 +92,34 @@ pub fn check_protocol(spec: &SplitSpec) -> Result<()> {
     let normal_class = check_class(spec.normal_class as i64)?;
     check_ratio(spec.anomaly_ratio)?;
     if !(0.0..1.0).contains(&spec.validation_share) {
-        return Err(Error::config("data.validation_share", format!("{} must lie in [0, 1) (0 = train on every normal, no validation set)", spec.validation_share)));
+        return Err(Error::config(
+            "data.validation_share",
+            format!("{} must lie in [0, 1) (0 = train on every normal, no validation set)", spec.validation_share),
+        ));
     }
     if !(0.0..0.5).contains(&spec.pollution) {
-        return Err(Error::config("data.pollution", format!("{} must lie in [0, 0.5) (the share of unlabelled training images that are anomalies; Deep SAD uses 0.1)", spec.pollution)));
+        return Err(Error::config(
+            "data.pollution",
+            format!(
+                "{} must lie in [0, 0.5) (the share of unlabelled training images that are anomalies; Deep SAD uses 0.1)",
+                spec.pollution
+            ),
+        ));
     }
     if let Some(known) = &spec.known_anomaly_classes {
         if known.is_empty() {
-            return Err(Error::config("data.known_anomaly_classes", "is empty: name at least one anomaly class, or leave it out for all nine"));
+            return Err(Error::config(
+                "data.known_anomaly_classes",
+                "is empty: name at least one anomaly class, or leave it out for all nine",
+            ));
         }
         for (i, &k) in known.iter().enumerate() {
             check_class(k as i64).map_err(|_| Error::config("data.known_anomaly_classes", format!("{k} is not a class; use 0..9")))?;
             if k == normal_class {
-                return Err(Error::config("data.known_anomaly_classes", format!("{k} is the normal class; a known anomaly class must be another one")));
+                return Err(Error::config(
+                    "data.known_anomaly_classes",
+                    format!("{k} is the normal class; a known anomaly class must be another one"),
+                ));
             }
             if known[..i].contains(&k) {
                 return Err(Error::config("data.known_anomaly_classes", format!("{k} is listed twice")));
@@ -145,8 +163,13 @@ impl Split {
         if wanted > available {
             return Err(Error::config(
                 "anomaly_ratio",
-                format!("{} × {} normals asks for {wanted} labelled anomalies, only {available} exist outside validation; use a ratio ≤ {:.3}",
-                    spec.anomaly_ratio, train_normal.len(), available as f64 / train_normal.len().max(1) as f64),
+                format!(
+                    "{} × {} normals asks for {wanted} labelled anomalies, only {available} exist outside validation; \
+                     use a ratio ≤ {:.3}",
+                    spec.anomaly_ratio,
+                    train_normal.len(),
+                    available as f64 / train_normal.len().max(1) as f64
+                ),
             ));
         }
         // Even spread over the known classes; the remainder goes to randomly chosen ones.
@@ -172,7 +195,10 @@ impl Split {
         if n_pollution > 0 {
             let mut rest: Vec<usize> = pools.iter().flat_map(|(_, pool)| pool.iter().copied()).collect();
             if n_pollution > rest.len() {
-                return Err(Error::config("data.pollution", format!("needs {n_pollution} unlabelled anomalies, only {} are left", rest.len())));
+                return Err(Error::config(
+                    "data.pollution",
+                    format!("needs {n_pollution} unlabelled anomalies, only {} are left", rest.len()),
+                ));
             }
             rest.sort_unstable();
             rest.shuffle(&mut rng);
@@ -200,7 +226,15 @@ mod tests {
     }
 
     fn spec(ratio: f64, seed: u64) -> SplitSpec {
-        SplitSpec { normal_class: 0, anomaly_ratio: ratio, known_anomaly_classes: None, pollution: 0.0, validation_share: 0.1, max_train_normals: None, seed }
+        SplitSpec {
+            normal_class: 0,
+            anomaly_ratio: ratio,
+            known_anomaly_classes: None,
+            pollution: 0.0,
+            validation_share: 0.1,
+            max_train_normals: None,
+            seed,
+        }
     }
 
     #[test]
@@ -244,7 +278,12 @@ mod tests {
             let msg = Split::new(&train, &train, &bad).unwrap_err().to_string();
             assert!(msg.contains("data.known_anomaly_classes") && msg.contains(what), "{msg}");
         }
-        for (share, pollution, field) in [(1.0, 0.0, "data.validation_share"), (-0.1, 0.0, "data.validation_share"), (0.1, 0.5, "data.pollution"), (0.1, -0.01, "data.pollution")] {
+        for (share, pollution, field) in [
+            (1.0, 0.0, "data.validation_share"),
+            (-0.1, 0.0, "data.validation_share"),
+            (0.1, 0.5, "data.pollution"),
+            (0.1, -0.01, "data.pollution"),
+        ] {
             let bad = SplitSpec { validation_share: share, pollution, ..spec(0.0, 0) };
             assert!(Split::new(&train, &train, &bad).unwrap_err().to_string().contains(field), "{field}");
         }

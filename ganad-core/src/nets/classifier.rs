@@ -1,6 +1,6 @@
 //! The classifier baseline: the simplest use of the labelled anomalies. The discriminator's three
 //! strided convolutions and a linear head, trained with BCE on normals against the labelled
-//! anomalies and scored by its logit (shared/DESIGN.md §4a). A detector that trains three
+//! anomalies and scored by its logit (docs/method.md, "The baselines"). A detector that trains three
 //! networks has to beat this one on the same labels.
 
 use super::layers::{batch_norm, down, leaky_relu, Conv, Init, Precision};
@@ -18,7 +18,7 @@ pub struct Classifier {
 
 impl Classifier {
     /// `w`: channels of the first layer (w → 2w → 4w). PyTorch's default initialisation, as
-    /// the plain CNN a PyTorch user would write (shared/DESIGN.md §4a).
+    /// the plain CNN a PyTorch user would write (docs/method.md).
     pub fn new(p: &nn::Path, w: i64, precision: Precision) -> Self {
         let down = |p: nn::Path, c_in, c_out| down(p, c_in, c_out, Init::PyTorch, precision);
         let features = 4 * w * 4 * 4;

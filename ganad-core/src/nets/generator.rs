@@ -11,9 +11,9 @@ use tch::{nn, nn::ModuleT, Kind, Tensor};
 /// compute precision: [`Encoding::features`] gives E(x) as fp32.
 #[derive(Debug)]
 pub struct Encoding {
-    pub e1: Tensor, // [B, w, 16, 16]
-    pub e2: Tensor, // [B, 2w, 8, 8]
-    pub e3: Tensor, // [B, 4w, 4, 4]
+    pub e1: Tensor,         // [B, w, 16, 16]
+    pub e2: Tensor,         // [B, 2w, 8, 8]
+    pub e3: Tensor,         // [B, 4w, 4, 4]
     pub bottleneck: Tensor, // [B, 8w, 2, 2]
 }
 
@@ -175,7 +175,12 @@ mod tests {
             let cfg = ModelConfig { base_width: 8, discriminator_width: 8, skips: true, head_reads_e3: reads_e3, head_lr_scale: 1.0 };
             let g = Generator::new(&vs.root(), &cfg, true, Precision::Fp32);
             let enc = g.encode(&(Tensor::rand([3, 1, 32, 32], (Kind::Float, Device::Cpu)) * 2.0 - 1.0), false);
-            let moved = Encoding { e3: &enc.e3 + 1.0, e1: enc.e1.shallow_clone(), e2: enc.e2.shallow_clone(), bottleneck: enc.bottleneck.shallow_clone() };
+            let moved = Encoding {
+                e3: &enc.e3 + 1.0,
+                e1: enc.e1.shallow_clone(),
+                e2: enc.e2.shallow_clone(),
+                bottleneck: enc.bottleneck.shallow_clone(),
+            };
             let change = (g.anomaly_logit(&moved).unwrap() - g.anomaly_logit(&enc).unwrap()).abs().max().double_value(&[]);
             assert_eq!(change > 1e-4, reads_e3, "{change}");
             assert_eq!(vs.variables()["head.weight"].size()[1], 8 * 8 * 4 + if reads_e3 { 4 * 8 * 16 } else { 0 });

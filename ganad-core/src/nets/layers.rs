@@ -88,7 +88,17 @@ pub struct Conv {
 
 impl Conv {
     #[allow(clippy::too_many_arguments)]
-    fn new(p: nn::Path, c_in: i64, c_out: i64, k: i64, stride: i64, padding: i64, transposed: bool, init: Init, precision: Precision) -> Self {
+    fn new(
+        p: nn::Path,
+        c_in: i64,
+        c_out: i64,
+        k: i64,
+        stride: i64,
+        padding: i64,
+        transposed: bool,
+        init: Init,
+        precision: Precision,
+    ) -> Self {
         // PyTorch's fan-in: a convolution's weight is [out, in, k, k], a transposed one's
         // [in, out, k, k], and both count dim 1 (× k²) as the fan-in.
         let shape = if transposed { [c_in, c_out, k, k] } else { [c_out, c_in, k, k] };
@@ -330,7 +340,8 @@ mod tests {
         let vs = nn::VarStore::new(Device::Cpu);
         let layer = down(vs.root(), 3, 8, Init::Dcgan, Precision::Bf16);
         let (x1, x2) = (Tensor::randn([4, 3, 8, 8], (Kind::Float, Device::Cpu)), Tensor::randn([5, 3, 8, 8], (Kind::Float, Device::Cpu)));
-        let pass = || layer.forward(&x1).to_kind(Kind::Float).square().sum(Kind::Float) + layer.forward(&x2).to_kind(Kind::Float).sum(Kind::Float);
+        let pass =
+            || layer.forward(&x1).to_kind(Kind::Float).square().sum(Kind::Float) + layer.forward(&x2).to_kind(Kind::Float).sum(Kind::Float);
         let uncached = Tensor::run_backward(&[pass()], &[&layer.ws], false, false).remove(0);
         let (cached_loss, cached) = {
             let _scope = WeightCastScope::open();
@@ -364,7 +375,8 @@ mod tests {
         // Fixed weights and inputs (no draw from the generator the parallel tests share), and output
         // gradients of one sign: a bias gradient is then a sum without cancellation, which bf16's
         // rounding of each term could otherwise dwarf.
-        let fixed = |shape: &[i64], rate: f64| (Tensor::arange(shape.iter().product::<i64>(), (Kind::Float, Device::Cpu)) * rate).sin().view(shape);
+        let fixed =
+            |shape: &[i64], rate: f64| (Tensor::arange(shape.iter().product::<i64>(), (Kind::Float, Device::Cpu)) * rate).sin().view(shape);
         for (layer, size) in &layers {
             tch::no_grad(|| {
                 layer.ws.shallow_clone().copy_(&(fixed(&layer.ws.size(), 0.53) * 0.05));

@@ -115,8 +115,9 @@ impl LeNetEncoder {
     }
 
     pub fn forward(&self, x: &Tensor, train: bool) -> Tensor {
-        let h = self.bn1.forward(&self.conv1.forward(x), train).leaky_relu().max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false); // [B, 16, 14, 14]
-        let h = self.bn2.forward(&self.conv2.forward(&h), train).leaky_relu().max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false); // [B, 32, 7, 7]
+        let pool = |t: Tensor| t.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false);
+        let h = pool(self.bn1.forward(&self.conv1.forward(x), train).leaky_relu()); // [B, 16, 14, 14]
+        let h = pool(self.bn2.forward(&self.conv2.forward(&h), train).leaky_relu()); // [B, 32, 7, 7]
         let h = self.bn3.forward(&self.fc1.forward(&h.flatten(1, -1)), train).leaky_relu(); // [B, 128]
         self.fc2.forward(&h) // [B, rep_dim]
     }
