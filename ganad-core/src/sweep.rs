@@ -194,6 +194,7 @@ pub type ClassTables = BTreeMap<String, BTreeMap<u8, BTreeMap<u8, f64>>>;
 pub type RunOne<'a> = dyn FnMut(Method, &Config, &crate::data::SplitData, &Path, bool) -> Result<RunRecord> + 'a;
 
 /// Runs the plan's cells of `shard` (all of them for `None`); `on_done` sees each finished record.
+/// A cell whose directory another process holds is skipped (its record is not returned).
 pub fn run_sweep(
     plan: &SweepPlan,
     shard: Option<Shard>,
@@ -220,7 +221,16 @@ pub fn run_sweep(
                 }
                 let dir = plan.run_dir(&item);
                 let resume = crate::checkpoint::exists(&dir.join("checkpoints").join("last"));
-                run_one(item.method, &cfg, &data.as_ref().unwrap().1, &dir, resume)?
+                match run_one(item.method, &cfg, &data.as_ref().unwrap().1, &dir, resume) {
+                    Ok(record) => record,
+                    // Another process trains this cell (a resubmitted job beside the old one):
+                    // leave it to that process and go on; `collect` finds it once it is done.
+                    Err(Error::Locked { pid, .. }) => {
+                        println!("{item}: process {pid} trains it, skipped");
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
             }
         };
         on_done(&record);
