@@ -314,6 +314,19 @@ fn two_processes_cannot_train_into_one_directory() {
     assert!(dir.join("run.json").exists() && !lock.exists());
 }
 
+/// A sweep beside another process that holds one of its cells trains the rest and leaves that one.
+#[test]
+fn a_sweep_skips_the_cell_another_process_trains() {
+    let tmp = ganad_core::tempdir::TempDir::new("test").unwrap();
+    let held = tmp.path().join("class1-seed0-random");
+    std::fs::create_dir_all(&held).unwrap();
+    // This test's own process stands in for the other one: it is alive.
+    std::fs::write(held.join(ganad_core::lock::FILE), std::process::id().to_string()).unwrap();
+    let out = ok(&["sweep", "--classes", "0,1", "--methods", "random", "--profile", "quick", "--out", tmp.path().to_str().unwrap()]);
+    assert!(out.contains(&format!("class1-seed0-random: process {} trains it, skipped", std::process::id())), "{out}");
+    assert!(tmp.path().join("class0-seed0-random/run.json").is_file() && !held.join("run.json").exists());
+}
+
 /// Two shards run as two processes, then `--collect`, give the unsharded sweep's summary.
 #[test]
 fn sharded_sweep_and_collect_equal_the_whole_sweep() {
