@@ -128,7 +128,7 @@ pub fn run_study(plan: &StudyPlan, run_one: &mut RunOne, on_done: &mut dyn FnMut
 }
 
 fn result_of(name: &str, dir: &Path, records: &[RunRecord]) -> VariantResult {
-    let summary = sweep::summarise(records).remove(Method::Gan.name()).expect("the study's runs are GAN runs");
+    let summary = crate::summary::summarise(records).remove(Method::Gan.name()).expect("the study's runs are GAN runs");
     let train_s: Vec<f64> = records.iter().map(|r| r.timings.train_s).collect();
     VariantResult {
         name: name.to_string(),
@@ -143,7 +143,7 @@ fn result_of(name: &str, dir: &Path, records: &[RunRecord]) -> VariantResult {
 /// (sd over the per-seed means), its difference to the first variant, and seconds per run.
 pub fn table(results: &[VariantResult]) -> Result<DataFrame> {
     let classes: Vec<u8> = results.first().map(|r| r.summary.per_class.keys().copied().collect()).unwrap_or_default();
-    let cell = |s: &sweep::Stat| match s.sd {
+    let cell = |s: &crate::summary::Stat| match s.sd {
         Some(sd) => format!("{:.4} ± {:.4}", s.mean, sd),
         None => format!("{:.4}", s.mean),
     };

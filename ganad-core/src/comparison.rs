@@ -15,11 +15,11 @@ use std::path::Path;
 /// Our methods' rows (mean ± sd per class over its runs, the class mean), then the published
 /// rows; "—" where a number does not exist.
 pub fn protocol_table(records: &[RunRecord], published: &[PublishedRow]) -> Result<DataFrame> {
-    let summary = sweep::summarise(records);
+    let summary = crate::summary::summarise(records);
     let mut methods: Vec<crate::run::Method> = records.iter().map(|r| r.method).collect();
     methods.sort();
     methods.dedup();
-    let cell = |s: &sweep::Stat| match s.sd {
+    let cell = |s: &crate::summary::Stat| match s.sd {
         Some(sd) => format!("{:.3} ± {:.3}", s.mean, sd),
         None => format!("{:.3}", s.mean),
     };
@@ -89,7 +89,7 @@ pub fn labels_curve(dir: &Path) -> Result<Vec<CurvePoint>> {
         }
         for (method, runs) in by_method {
             let owned: Vec<RunRecord> = runs.iter().map(|r| (*r).clone()).collect();
-            let summary = sweep::summarise(&owned).remove(method).expect("the method's runs");
+            let summary = crate::summary::summarise(&owned).remove(method).expect("the method's runs");
             points.push(CurvePoint {
                 method: method.to_string(),
                 ratio: runs[0].anomaly_ratio,

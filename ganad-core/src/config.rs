@@ -4,6 +4,7 @@
 
 use crate::data::split::{check_protocol, SplitSpec};
 use crate::deep_sad::DeepSadConfig;
+pub use crate::device::PrecisionChoice;
 use crate::error::{Error, Result};
 use crate::losses::LossWeights;
 use crate::metrics::ThresholdRule;
@@ -239,16 +240,6 @@ fn is_zero(v: &f64) -> bool {
     *v == 0.0
 }
 
-/// The `train.precision` setting; [`crate::device::precision`] resolves it for a device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
-pub enum PrecisionChoice {
-    #[default]
-    Auto,
-    Fp32,
-    Bf16,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AugmentConfig {
@@ -293,12 +284,6 @@ pub struct EvalConfig {
     pub threshold_rule: ThresholdRule,
     /// Which evidence the GAN's anomaly score fuses (the paper: reconstruction error alone).
     pub score: ScoreConfig,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config::preset(Profile::Default)
-    }
 }
 
 impl Default for DataConfig {
@@ -361,65 +346,6 @@ impl Default for EvalConfig {
 }
 
 impl Config {
-    /// The default recipe in a profile.
-    pub fn preset(profile: Profile) -> Self {
-        Self::recipe(Recipe::default(), profile)
-    }
-
-    /// A named recipe in a profile. `full` is the paper's width; the others are sized for 2 CPU cores.
-    pub fn recipe(recipe: Recipe, profile: Profile) -> Self {
-        let mut c = Config {
-            recipe: Recipe::Paper,
-            seed: 0,
-            data: DataConfig::default(),
-            model: ModelConfig::default(),
-            loss: LossWeights::default(),
-            patch: PatchConfig::default(),
-            train: TrainConfig::default(),
-            eval: EvalConfig::default(),
-            deep_sad: None,
-        };
-        match profile {
-            Profile::Quick => {
-                c.model.base_width = 16;
-                c.model.discriminator_width = 16;
-                c.data.max_train_normals = Some(1024);
-                c.data.validation_share = 0.05;
-                c.train.epochs = 1;
-            }
-            Profile::Default => {
-                // ~25 s per epoch on 2 CPU cores; validation AUROC still moves between epochs,
-                // and the best epoch is kept.
-                c.model.base_width = 32;
-                c.model.discriminator_width = 32;
-                c.train.epochs = 6;
-            }
-            Profile::Full => {
-                c.train.epochs = 30;
-            }
-        }
-        c.apply_recipe(recipe);
-        c
-    }
-
-    /// Sets the method's fields of `recipe` (the profile's sizes stay). The paper's are the
-    /// struct defaults; ganad's are the paper's with every adopted [`Lever`](crate::lever::Lever).
-    pub fn apply_recipe(&mut self, recipe: Recipe) {
-        self.recipe = recipe;
-        self.loss = LossWeights::default();
-        self.eval.score = ScoreConfig::default();
-        self.train.augment = AugmentConfig::default();
-        self.train.schedule = Schedule::Constant;
-        self.train.ema_decay = 0.0;
-        self.train.normal_statistics = false;
-        self.train.rotation_share = 1.0;
-        if recipe == Recipe::Ganad {
-            for lever in crate::lever::Lever::ADOPTED {
-                lever.apply(self);
-            }
-        }
-    }
-
     /// Reads a JSON config; unknown fields are errors (a typo must not silently use a default).
     pub fn from_file(path: &Path) -> Result<Self> {
         let config: Config = crate::atomic::read_json(path)?;

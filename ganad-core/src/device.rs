@@ -1,8 +1,8 @@
 //! Device choice, and making CUDA reachable where the linker could not help (notebook cells).
 
-use crate::config::PrecisionChoice;
 use crate::error::{Error, Result};
 use crate::nets::Precision;
+use serde::{Deserialize, Serialize};
 use tch::Device;
 
 /// Parses "auto", "cpu", "cuda" or "cuda:N".
@@ -109,6 +109,16 @@ pub fn cpu_bf16_units() -> Vec<&'static str> {
 pub fn cpu_native_bf16() -> bool {
     static NATIVE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *NATIVE.get_or_init(|| !cpu_bf16_units().is_empty())
+}
+
+/// The `train.precision` setting; [`precision`] resolves it for a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum PrecisionChoice {
+    #[default]
+    Auto,
+    Fp32,
+    Bf16,
 }
 
 /// The precision a `train.precision` setting gives on `device`: "auto" is bf16 only on a CPU

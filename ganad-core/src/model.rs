@@ -6,8 +6,8 @@ use crate::config::Config;
 use crate::deep_sad::{DeepSad, DeepSadScorer, DEEP_SAD};
 use crate::gan::{Gan, ANOMALY_DISCRIMINATOR, GENERATOR, NORMAL_DISCRIMINATOR};
 use crate::losses::{self, LossParts, LossWeights};
+use crate::method::Method;
 use crate::nets::Classifier;
-use crate::run::Method;
 use crate::score::{ClassifierScorer, FusedScorer, Scorer};
 use tch::{nn, Device, Tensor};
 

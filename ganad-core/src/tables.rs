@@ -53,7 +53,7 @@ pub fn runs_table(records: &[&RunRecord]) -> Result<DataFrame> {
         "anomaly ratio" => e(|r| r.anomaly_ratio),
         "known anomaly class" => records.iter().map(|r| known_classes(r)).collect::<Vec<_>>(),
         "seed" => records.iter().map(|r| r.seed).collect::<Vec<_>>(),
-        "test AUROC (last epoch)" => e(crate::sweep::reported_auroc),
+        "test AUROC (last epoch)" => e(crate::summary::reported_auroc),
         "test AP" => e(|r| r.evaluation.test.average_precision),
         "test F1" => e(|r| r.evaluation.test.f1),
         "validation AUROC" => records.iter().map(|r| r.evaluation.validation.as_ref().map(|v| v.auroc)).collect::<Vec<_>>(),
@@ -127,20 +127,14 @@ pub fn test_metrics_table(record: &RunRecord) -> Result<DataFrame> {
     .map_err(table_err)
 }
 
-/// Mean and sample standard deviation (None for one value).
-pub fn mean_sd(values: &[f64]) -> (f64, Option<f64>) {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let sd = (values.len() > 1).then(|| (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt());
-    (mean, sd)
-}
+pub use crate::summary::mean_sd;
 
 /// class × method → the headline test AUROC (last epoch) mean ± sd over its runs.
 pub fn summary_table(records: &[&RunRecord]) -> Result<DataFrame> {
     let mut groups: BTreeMap<(u8, &str, u64), Vec<f64>> = BTreeMap::new();
     for r in records {
         let ratio_key = (r.anomaly_ratio * 1e6).round() as u64;
-        groups.entry((r.normal_class, r.method.name(), ratio_key)).or_default().push(crate::sweep::reported_auroc(r));
+        groups.entry((r.normal_class, r.method.name(), ratio_key)).or_default().push(crate::summary::reported_auroc(r));
     }
     let stats: Vec<_> = groups.iter().map(|(k, v)| (k, v.len(), mean_sd(v))).collect();
     df!(
@@ -158,12 +152,12 @@ pub fn summary_table(records: &[&RunRecord]) -> Result<DataFrame> {
 /// Methods × classes: test AUROC "mean ± sd" over seeds, and the 10-class mean with the sd of
 /// the per-seed means (see `sweep::summarise`). Rows in `Method` order.
 pub fn summary_wide(records: &[RunRecord]) -> Result<DataFrame> {
-    let summary = crate::sweep::summarise(records);
+    let summary = crate::summary::summarise(records);
     let mut methods: Vec<crate::run::Method> = records.iter().map(|r| r.method).collect();
     methods.sort();
     methods.dedup();
     let classes: std::collections::BTreeSet<u8> = records.iter().map(|r| r.normal_class).collect();
-    let cell = |s: &crate::sweep::Stat| match s.sd {
+    let cell = |s: &crate::summary::Stat| match s.sd {
         Some(sd) => format!("{:.3} ± {:.3}", s.mean, sd),
         None => format!("{:.3}", s.mean),
     };
