@@ -6,6 +6,7 @@ use ganad_core::config::{Config, Profile, Recipe};
 use ganad_core::data::{self, FashionMnist, SourceOptions};
 use ganad_core::evaluate::evaluate_scores;
 use ganad_core::experiment::{self, Hooks};
+use ganad_core::losses::LossWeights;
 use ganad_core::metrics::ThresholdRule;
 use ganad_core::run::{Method, RunRecord};
 use ganad_core::sweep::{self, SweepPlan};
@@ -126,10 +127,8 @@ struct ConfigArgs {
     /// Seed for the split, the weights and the batch order.
     #[arg(long)]
     seed: Option<u64>,
-    /// A loss weight, name=value (repeatable): reconstruction, patch, latent, normal_adversarial,
-    /// abc, anomaly_adversarial, classification, normal_discriminator, anomaly_discriminator,
-    /// discriminator_classification, rotation, deep_sad_pretraining, deep_sad.
-    #[arg(long = "weight", value_name = "NAME=VALUE")]
+    /// A loss weight, name=value (repeatable).
+    #[arg(long = "weight", value_name = "NAME=VALUE", help = LossWeights::help())]
     weights: Vec<String>,
     /// Number of epochs (overrides the profile).
     #[arg(long)]

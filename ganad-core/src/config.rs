@@ -459,13 +459,7 @@ impl Config {
 
     /// Whether labelled anomalies take part: they exist and a term uses them.
     pub fn uses_anomalies(&self) -> bool {
-        let w = &self.loss;
-        self.data.anomaly_ratio > 0.0
-            && (w.abc > 0.0
-                || w.anomaly_adversarial > 0.0
-                || w.anomaly_discriminator > 0.0
-                || w.classification > 0.0
-                || w.discriminator_classification > 0.0)
+        self.data.anomaly_ratio > 0.0 && self.loss.uses_labelled()
     }
 
     /// Whether D_N gets an anomaly head: its term has weight and labelled anomalies exist.

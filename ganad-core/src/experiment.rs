@@ -15,25 +15,6 @@ use crate::train::{EpochRecord, StepRecord, TrainState, Trainer};
 use std::path::Path;
 use std::time::Instant;
 
-/// Every loss weight 0: the baselines switch on only their own term.
-fn no_losses() -> LossWeights {
-    LossWeights {
-        reconstruction: 0.0,
-        patch: 0.0,
-        latent: 0.0,
-        normal_adversarial: 0.0,
-        abc: 0.0,
-        anomaly_adversarial: 0.0,
-        classification: 0.0,
-        normal_discriminator: 0.0,
-        anomaly_discriminator: 0.0,
-        discriminator_classification: 0.0,
-        rotation: 0.0,
-        deep_sad_pretraining: 0.0,
-        deep_sad: 0.0,
-    }
-}
-
 /// A baseline keeps the profile's sizes and step budget and drops the GAN recipe's levers:
 /// no augmentation, constant rate, no average, the paper's score.
 fn baseline_config(cfg: &Config, loss: LossWeights) -> Config {
@@ -49,7 +30,7 @@ fn baseline_config(cfg: &Config, loss: LossWeights) -> Config {
 
 /// The autoencoder baseline as a config: the generator without skips, ℓ1 on normals only.
 pub fn autoencoder_config(cfg: &Config) -> Config {
-    let mut ae = baseline_config(cfg, LossWeights { reconstruction: 1.0, ..no_losses() });
+    let mut ae = baseline_config(cfg, LossWeights { reconstruction: 1.0, ..LossWeights::zero() });
     ae.model.skips = false;
     ae
 }
@@ -58,7 +39,7 @@ pub fn autoencoder_config(cfg: &Config) -> Config {
 /// labelled anomalies, Adam at 1e-3 (β = 0.9, 0.999), the profile's epochs and batches (the
 /// GAN's step budget); scored by its logit.
 pub fn classifier_config(cfg: &Config) -> Config {
-    let mut c = baseline_config(cfg, LossWeights { classification: 1.0, ..no_losses() });
+    let mut c = baseline_config(cfg, LossWeights { classification: 1.0, ..LossWeights::zero() });
     c.train.learning_rate = 1e-3;
     c
 }
@@ -67,7 +48,7 @@ pub fn classifier_config(cfg: &Config) -> Config {
 /// the full profile, [`DeepSadConfig::shortened`] in the default one, a few seconds in the quick
 /// one), PyTorch's Adam defaults, fp32, no augmentation.
 pub fn deep_sad_config(cfg: &Config, profile: Option<Profile>) -> Config {
-    let mut c = baseline_config(cfg, LossWeights { deep_sad_pretraining: 1.0, deep_sad: 1.0, ..no_losses() });
+    let mut c = baseline_config(cfg, LossWeights { deep_sad_pretraining: 1.0, deep_sad: 1.0, ..LossWeights::zero() });
     let d = cfg.deep_sad.clone().unwrap_or_else(|| match profile {
         Some(Profile::Quick) => DeepSadConfig::quick(),
         Some(Profile::Full) => DeepSadConfig::default(),
@@ -88,7 +69,7 @@ pub fn method_config(method: Method, cfg: &Config, profile: Option<Profile>) -> 
         Method::Gan => cfg.clone(),
         Method::Classifier => classifier_config(cfg),
         Method::Autoencoder => autoencoder_config(cfg),
-        Method::Random => baseline_config(cfg, no_losses()),
+        Method::Random => baseline_config(cfg, LossWeights::zero()),
         Method::DeepSad => deep_sad_config(cfg, profile),
     }
 }

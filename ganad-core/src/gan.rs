@@ -3,7 +3,7 @@
 //! config asks for one, a moving average of G's weights that scores in G's place.
 
 use crate::config::Config;
-use crate::losses::{self, LossParts};
+use crate::losses::{self, LossParts, LossWeights, Network};
 use crate::nets::layers::{Norm, WeightCastScope};
 use crate::nets::{Discriminator, ExtraHeads, Generator, Precision};
 use tch::{nn, Device, Kind, Tensor};
@@ -12,6 +12,13 @@ pub const GENERATOR: &str = "generator";
 pub const NORMAL_DISCRIMINATOR: &str = "normal_discriminator";
 pub const ANOMALY_DISCRIMINATOR: &str = "anomaly_discriminator";
 pub const GENERATOR_EMA: &str = "generator_ema";
+
+/// The store each of the GAN's networks is saved (and optimised) under, in update order.
+const NETWORKS: [(Network, &str); 3] = [
+    (Network::Generator, GENERATOR),
+    (Network::NormalDiscriminator, NORMAL_DISCRIMINATOR),
+    (Network::AnomalyDiscriminator, ANOMALY_DISCRIMINATOR),
+];
 
 /// An exponential moving average of G's weights (BatchNorm statistics copied as they are).
 pub struct Ema {
@@ -182,5 +189,11 @@ impl Gan {
             }
         }
         parts
+    }
+
+    /// What each network minimises, by store name: the weighted sum of the terms it owns
+    /// (the owners are in the table of `losses`). Networks with no term this step are left out.
+    pub fn objectives(parts: &LossParts<Tensor>, w: &LossWeights) -> Vec<(&'static str, Tensor)> {
+        NETWORKS.iter().filter_map(|&(network, store)| parts.objective(network, w).map(|loss| (store, loss))).collect()
     }
 }

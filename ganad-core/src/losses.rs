@@ -13,90 +13,126 @@ use crate::nets::DiscriminatorOutput;
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Reduction, Tensor};
 
-/// One weight λ per loss term. A weight of 0 switches its term off (it is not computed).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LossWeights {
-    /// λ1 · ℓ1(x, G(x)) on normals: the term that keeps normal reconstructions close.
-    pub reconstruction: f64,
-    /// λ2 · mean of the k worst window errors on normals: no local defect may hide in the mean.
-    pub patch: f64,
-    /// λ3 · ℓ1(E(x), E(G(x))) on normals: the reconstruction must encode like the input.
-    pub latent: f64,
-    /// λ4 · BCE(D_N(G(x)), real): normal reconstructions should fool D_N.
-    pub normal_adversarial: f64,
-    /// λ5 · −log(1 − e^−ℓ1(x_a, G(x_a))) on labelled anomalies: push their reconstructions away.
-    pub abc: f64,
-    /// λ6 · BCE(D_A(G(x_a)), fake): anomaly reconstructions must not look like real anomalies.
-    pub anomaly_adversarial: f64,
-    /// λc · BCE(head(E(x)), normal) + BCE(head(E(x_a)), anomaly): not in the paper (0 there);
-    /// the labelled anomalies' direct evidence, kept in the encoder that reconstructs.
-    pub classification: f64,
-    /// λ7 on D_N's loss (scales its gradient step).
-    pub normal_discriminator: f64,
-    /// λ8 on D_A's loss.
-    pub anomaly_discriminator: f64,
-    /// λd · the classification BCE for an anomaly head on D_N, added to D_N's loss: not in the
-    /// paper (0 there); D_N's trunk is the classifier baseline's network.
-    pub discriminator_classification: f64,
-    /// λr · the cross-entropy of D_N's rotation head on the normals turned by 0°, 90°, 180° and
-    /// 270°, added to D_N's loss: not in the paper (0 there); it needs no labelled anomaly.
-    pub rotation: f64,
-    /// The Deep SAD baseline's autoencoder pretraining (mean squared error); 0 for the GAN.
-    #[serde(skip_serializing_if = "is_zero")]
-    pub deep_sad_pretraining: f64,
-    /// The Deep SAD baseline's objective (distance to the centre); 0 for the GAN.
-    #[serde(skip_serializing_if = "is_zero")]
-    pub deep_sad: f64,
+/// Which network a term trains in the GAN, whose three networks each minimise their own
+/// objective: the weighted sum of the terms they own. A baseline has one network, which
+/// trains on every term it computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Network {
+    Generator,
+    NormalDiscriminator,
+    AnomalyDiscriminator,
+    /// The one network of the Deep SAD baseline (its terms are never the GAN's).
+    Baseline,
 }
 
-/// Unused terms of other methods stay out of saved configs, which read back as they were.
+/// The loss terms, each once: its weight's name and meaning, the network it trains, its
+/// default weight (the paper's recipe), whether it exists only with labelled anomalies, and
+/// when a saved config leaves its weight out. [`LossWeights`], [`LossParts`], the term names
+/// (`--weight`, the history's columns) and each network's objective all come from this table,
+/// so a new term is one line here and its computation where its network's forward pass is.
+macro_rules! loss_terms {
+    ($( $(#[doc = $doc:literal])* $name:ident: $owner:ident = $default:literal, labelled $labelled:literal, omit_if $omit:literal; )*) => {
+        /// One weight λ per loss term. A weight of 0 switches its term off (it is not computed).
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        pub struct LossWeights {
+            $( $(#[doc = $doc])* #[serde(skip_serializing_if = $omit)] pub $name: f64, )*
+        }
+
+        impl Default for LossWeights {
+            /// The co-author's Fashion-MNIST recipe (heavier reconstruction, ABC 3, latent 1); the
+            /// other terms keep the co-author's general defaults, ours are off.
+            fn default() -> Self {
+                LossWeights { $( $name: $default, )* }
+            }
+        }
+
+        /// Every loss term, each present only when computed.
+        #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+        pub struct LossParts<T> {
+            $( #[serde(default)] pub $name: Option<T>, )*
+        }
+
+        /// How many terms there are.
+        pub const TERMS: usize = [$( stringify!($name) ),*].len();
+
+        impl<T> LossParts<T> {
+            pub const NAMES: [&'static str; TERMS] = [$( stringify!($name) ),*];
+            /// The network each term trains, in [`Self::NAMES`] order.
+            pub const OWNERS: [Network; TERMS] = [$( Network::$owner ),*];
+            /// Whether each term exists only with labelled anomalies.
+            pub const LABELLED: [bool; TERMS] = [$( $labelled ),*];
+
+            /// The terms in [`Self::NAMES`] order.
+            pub fn terms(&self) -> [Option<&T>; TERMS] {
+                [$( self.$name.as_ref() ),*]
+            }
+
+            /// The inverse of [`Self::terms`] (owned).
+            pub fn from_terms(t: [Option<T>; TERMS]) -> Self {
+                let [$( $name ),*] = t;
+                LossParts { $( $name ),* }
+            }
+        }
+
+        impl LossWeights {
+            fn fields_mut(&mut self) -> [&mut f64; TERMS] {
+                [$( &mut self.$name ),*]
+            }
+
+            /// Every weight 0: a baseline switches on only its own terms.
+            pub fn zero() -> Self {
+                LossWeights { $( $name: 0.0, )* }
+            }
+        }
+    };
+}
+
+fn never(_: &f64) -> bool {
+    false
+}
+
+/// Terms of other methods stay out of the configs that do not use them, which read back as
+/// they were written before those terms existed.
 fn is_zero(w: &f64) -> bool {
     *w == 0.0
 }
 
-impl Default for LossWeights {
-    /// The co-author's Fashion-MNIST recipe (heavier reconstruction, ABC 3, latent 1); the other
-    /// terms keep the co-author's general defaults.
-    fn default() -> Self {
-        LossWeights {
-            reconstruction: 10.0,
-            patch: 1.5,
-            latent: 1.0,
-            normal_adversarial: 0.5,
-            abc: 3.0,
-            anomaly_adversarial: 1.0,
-            classification: 0.0,
-            normal_discriminator: 1.0,
-            anomaly_discriminator: 0.5,
-            discriminator_classification: 0.0,
-            rotation: 0.0,
-            deep_sad_pretraining: 0.0,
-            deep_sad: 0.0,
-        }
-    }
+loss_terms! {
+    /// λ1 · ℓ1(x, G(x)) on normals: the term that keeps normal reconstructions close.
+    reconstruction: Generator = 10.0, labelled false, omit_if "never";
+    /// λ2 · mean of the k worst window errors on normals: no local defect may hide in the mean.
+    patch: Generator = 1.5, labelled false, omit_if "never";
+    /// λ3 · ℓ1(E(x), E(G(x))) on normals: the reconstruction must encode like the input.
+    latent: Generator = 1.0, labelled false, omit_if "never";
+    /// λ4 · BCE(D_N(G(x)), real): normal reconstructions should fool D_N.
+    normal_adversarial: Generator = 0.5, labelled false, omit_if "never";
+    /// λ5 · −log(1 − e^−ℓ1(x_a, G(x_a))) on labelled anomalies: push their reconstructions away.
+    abc: Generator = 3.0, labelled true, omit_if "never";
+    /// λ6 · BCE(D_A(G(x_a)), fake): anomaly reconstructions must not look like real anomalies.
+    anomaly_adversarial: Generator = 1.0, labelled true, omit_if "never";
+    /// λc · BCE(head(E(x)), normal) + BCE(head(E(x_a)), anomaly): not in the paper (0 there);
+    /// the labelled anomalies' direct evidence, kept in the encoder that reconstructs (also
+    /// the classifier baseline's one term).
+    classification: Generator = 0.0, labelled true, omit_if "never";
+    /// λ7 on D_N's loss (scales its gradient step).
+    normal_discriminator: NormalDiscriminator = 1.0, labelled false, omit_if "never";
+    /// λ8 on D_A's loss.
+    anomaly_discriminator: AnomalyDiscriminator = 0.5, labelled true, omit_if "never";
+    /// λd · the classification BCE for an anomaly head on D_N, added to D_N's loss: not in the
+    /// paper (0 there); D_N's trunk is the classifier baseline's network.
+    discriminator_classification: NormalDiscriminator = 0.0, labelled true, omit_if "never";
+    /// λr · the cross-entropy of D_N's rotation head on the normals turned by 0°, 90°, 180° and
+    /// 270°, added to D_N's loss: not in the paper (0 there); it needs no labelled anomaly.
+    rotation: NormalDiscriminator = 0.0, labelled false, omit_if "never";
+    /// The Deep SAD baseline's autoencoder pretraining (mean squared error); 0 for the GAN.
+    deep_sad_pretraining: Baseline = 0.0, labelled false, omit_if "is_zero";
+    /// The Deep SAD baseline's objective (distance to the centre); 0 for the GAN.
+    deep_sad: Baseline = 0.0, labelled false, omit_if "is_zero";
 }
 
 impl LossWeights {
     pub const NAMES: [&'static str; TERMS] = LossParts::<f64>::NAMES;
-
-    fn fields_mut(&mut self) -> [&mut f64; TERMS] {
-        [
-            &mut self.reconstruction,
-            &mut self.patch,
-            &mut self.latent,
-            &mut self.normal_adversarial,
-            &mut self.abc,
-            &mut self.anomaly_adversarial,
-            &mut self.classification,
-            &mut self.normal_discriminator,
-            &mut self.anomaly_discriminator,
-            &mut self.discriminator_classification,
-            &mut self.rotation,
-            &mut self.deep_sad_pretraining,
-            &mut self.deep_sad,
-        ]
-    }
 
     /// The weights in [`Self::NAMES`] order.
     pub fn values(&self) -> [f64; TERMS] {
@@ -131,110 +167,38 @@ impl LossWeights {
         }
         Ok(())
     }
-}
 
-/// How many terms: the paper's eight, our two classification terms and the rotation term, and
-/// the Deep SAD baseline's two.
-pub const TERMS: usize = 13;
-
-/// The terms that train the generator (or the classifier baseline): the first seven.
-pub const GENERATOR_TERMS: usize = 7;
-
-/// Every loss term, each present only when computed.
-#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LossParts<T> {
-    pub reconstruction: Option<T>,
-    pub patch: Option<T>,
-    pub latent: Option<T>,
-    pub normal_adversarial: Option<T>,
-    pub abc: Option<T>,
-    pub anomaly_adversarial: Option<T>,
-    #[serde(default)]
-    pub classification: Option<T>,
-    pub normal_discriminator: Option<T>,
-    pub anomaly_discriminator: Option<T>,
-    #[serde(default)]
-    pub discriminator_classification: Option<T>,
-    #[serde(default)]
-    pub rotation: Option<T>,
-    #[serde(default)]
-    pub deep_sad_pretraining: Option<T>,
-    #[serde(default)]
-    pub deep_sad: Option<T>,
-}
-
-impl<T> LossParts<T> {
-    pub const NAMES: [&'static str; TERMS] = [
-        "reconstruction",
-        "patch",
-        "latent",
-        "normal_adversarial",
-        "abc",
-        "anomaly_adversarial",
-        "classification",
-        "normal_discriminator",
-        "anomaly_discriminator",
-        "discriminator_classification",
-        "rotation",
-        "deep_sad_pretraining",
-        "deep_sad",
-    ];
-
-    /// The terms in [`Self::NAMES`] order.
-    pub fn terms(&self) -> [Option<&T>; TERMS] {
-        [
-            self.reconstruction.as_ref(),
-            self.patch.as_ref(),
-            self.latent.as_ref(),
-            self.normal_adversarial.as_ref(),
-            self.abc.as_ref(),
-            self.anomaly_adversarial.as_ref(),
-            self.classification.as_ref(),
-            self.normal_discriminator.as_ref(),
-            self.anomaly_discriminator.as_ref(),
-            self.discriminator_classification.as_ref(),
-            self.rotation.as_ref(),
-            self.deep_sad_pretraining.as_ref(),
-            self.deep_sad.as_ref(),
-        ]
+    /// Whether a term that exists only with labelled anomalies has weight.
+    pub fn uses_labelled(&self) -> bool {
+        self.values().iter().zip(LossParts::<f64>::LABELLED).any(|(&w, labelled)| labelled && w > 0.0)
     }
 
-    /// The inverse of [`Self::terms`] (owned).
-    pub fn from_terms(t: [Option<T>; TERMS]) -> Self {
-        #[rustfmt::skip]
-        let [
-            reconstruction, patch, latent, normal_adversarial, abc, anomaly_adversarial, classification,
-            normal_discriminator, anomaly_discriminator, discriminator_classification, rotation,
-            deep_sad_pretraining, deep_sad,
-        ] = t;
-        LossParts {
-            reconstruction,
-            patch,
-            latent,
-            normal_adversarial,
-            abc,
-            anomaly_adversarial,
-            classification,
-            normal_discriminator,
-            anomaly_discriminator,
-            discriminator_classification,
-            rotation,
-            deep_sad_pretraining,
-            deep_sad,
-        }
-    }
-
-    /// Each term mapped through `f`.
-    pub fn map<U>(&self, f: impl Fn(&T) -> U) -> LossParts<U> {
-        LossParts::from_terms(self.terms().map(|t| t.map(&f)))
+    /// The `--weight` flag's help: every term's name.
+    pub fn help() -> String {
+        format!("A loss weight, name=value (repeatable): {}.", Self::NAMES.join(", "))
     }
 }
 
 impl LossParts<Tensor> {
-    /// Σ λᵢ · termᵢ over the generator's terms present (the one place weights are applied).
-    pub fn generator_total(&self, w: &LossWeights) -> Option<Tensor> {
+    /// What `network` minimises: Σ λᵢ · termᵢ over the terms present that it owns (the one
+    /// place weights are applied).
+    pub fn objective(&self, network: Network, w: &LossWeights) -> Option<Tensor> {
+        self.weighted(w, |i| Self::OWNERS[i] == network)
+    }
+
+    /// Σ λᵢ · termᵢ over every term present: a baseline's one network.
+    pub fn total(&self, w: &LossWeights) -> Option<Tensor> {
+        self.weighted(w, |_| true)
+    }
+
+    fn weighted(&self, w: &LossWeights, take: impl Fn(usize) -> bool) -> Option<Tensor> {
         let weights = w.values();
-        self.terms()[..GENERATOR_TERMS].iter().zip(weights).filter_map(|(t, l)| t.map(|t| t * l)).reduce(|a, b| a + b)
+        self.terms().iter().enumerate().filter(|(i, _)| take(*i)).filter_map(|(i, t)| t.map(|t| t * weights[i])).reduce(|a, b| a + b)
+    }
+
+    /// The generator's objective ([`Self::objective`] of [`Network::Generator`]).
+    pub fn generator_total(&self, w: &LossWeights) -> Option<Tensor> {
+        self.objective(Network::Generator, w)
     }
 
     /// Scalar values for the history: one host transfer for all terms, not one per term.
@@ -252,7 +216,14 @@ impl LossParts<Tensor> {
 impl LossParts<f64> {
     /// Σ λᵢ · termᵢ over the generator's terms present, as a number.
     pub fn generator_total(&self, w: &LossWeights) -> Option<f64> {
-        let present: Vec<f64> = self.terms()[..GENERATOR_TERMS].iter().zip(w.values()).filter_map(|(t, l)| t.map(|t| t * l)).collect();
+        let present: Vec<f64> = self
+            .terms()
+            .iter()
+            .zip(w.values())
+            .zip(Self::OWNERS)
+            .filter(|(_, owner)| *owner == Network::Generator)
+            .filter_map(|((t, l), _)| t.map(|t| t * l))
+            .collect();
         (!present.is_empty()).then(|| present.iter().sum())
     }
 
@@ -404,6 +375,38 @@ mod tests {
         assert!(w.apply_assignment("abc=-1").unwrap_err().to_string().contains("≥ 0"));
         assert!(w.apply_assignment("abc=nan").is_err());
         assert!(w.apply_assignment("abc").unwrap_err().to_string().contains("name=value"));
+    }
+
+    /// Each term trains the network the paper (or ganad's lever) gives it, and each network's
+    /// objective is exactly the weighted sum of its own terms.
+    #[test]
+    fn every_term_trains_its_own_network() {
+        let owner = |name: &str| LossParts::<f64>::OWNERS[LossParts::<f64>::NAMES.iter().position(|n| *n == name).unwrap()];
+        for g in ["reconstruction", "patch", "latent", "normal_adversarial", "abc", "anomaly_adversarial", "classification"] {
+            assert_eq!(owner(g), Network::Generator, "{g}");
+        }
+        for d in ["normal_discriminator", "discriminator_classification", "rotation"] {
+            assert_eq!(owner(d), Network::NormalDiscriminator, "{d}");
+        }
+        assert_eq!(owner("anomaly_discriminator"), Network::AnomalyDiscriminator);
+        let one = |v: f32| Some(Tensor::from(v));
+        let parts = LossParts::<Tensor> {
+            patch: one(2.0),
+            normal_discriminator: one(3.0),
+            rotation: one(5.0),
+            anomaly_discriminator: one(7.0),
+            ..Default::default()
+        };
+        let w = LossWeights { rotation: 2.0, ..LossWeights::default() };
+        close(&parts.objective(Network::Generator, &w).unwrap(), 1.5 * 2.0);
+        close(&parts.objective(Network::NormalDiscriminator, &w).unwrap(), 3.0 + 2.0 * 5.0);
+        close(&parts.objective(Network::AnomalyDiscriminator, &w).unwrap(), 0.5 * 7.0);
+        assert!(parts.objective(Network::Baseline, &w).is_none());
+        close(&parts.total(&w).unwrap(), 3.0 + 3.0 + 10.0 + 3.5);
+        // Only the terms that need labelled anomalies make a config use them.
+        assert!(!LossWeights { abc: 0.0, anomaly_adversarial: 0.0, anomaly_discriminator: 0.0, ..LossWeights::default() }.uses_labelled());
+        assert!(LossWeights::default().uses_labelled());
+        assert!(LossWeights::zero().values().iter().all(|&v| v == 0.0));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use crate::deep_sad::{DeepSad, DeepSadScorer, DEEP_SAD};
-use crate::gan::{Gan, ANOMALY_DISCRIMINATOR, GENERATOR, NORMAL_DISCRIMINATOR};
+use crate::gan::Gan;
 use crate::losses::{self, LossParts, LossWeights};
 use crate::method::Method;
 use crate::nets::Classifier;
@@ -96,35 +96,11 @@ impl Model {
     /// this step are left out.
     pub fn objectives(&self, parts: &LossParts<Tensor>, w: &LossWeights) -> Vec<(&'static str, Tensor)> {
         match self {
-            Model::Gan(_) => {
-                let mut v = Vec::new();
-                if let Some(total) = parts.generator_total(w) {
-                    v.push((GENERATOR, total));
-                }
-                // D_N's objective: its adversarial term and, where it has them, its heads' terms.
-                let normal = [
-                    (&parts.normal_discriminator, w.normal_discriminator),
-                    (&parts.discriminator_classification, w.discriminator_classification),
-                    (&parts.rotation, w.rotation),
-                ]
-                .into_iter()
-                .filter_map(|(t, l)| t.as_ref().map(|t| t * l))
-                .reduce(|a, b| a + b);
-                if let Some(loss) = normal {
-                    v.push((NORMAL_DISCRIMINATOR, loss));
-                }
-                if let Some(loss) = &parts.anomaly_discriminator {
-                    v.push((ANOMALY_DISCRIMINATOR, loss * w.anomaly_discriminator));
-                }
-                v
-            }
-            Model::Classifier { .. } => parts.classification.as_ref().map(|l| vec![(CLASSIFIER, l * w.classification)]).unwrap_or_default(),
-            // One store: while pretraining the decoder learns with the encoder; afterwards the
-            // objective does not reach it, and its gradient is zero.
-            Model::DeepSad(_) => [(&parts.deep_sad_pretraining, w.deep_sad_pretraining), (&parts.deep_sad, w.deep_sad)]
-                .into_iter()
-                .filter_map(|(t, l)| t.as_ref().map(|t| (DEEP_SAD, t * l)))
-                .collect(),
+            Model::Gan(_) => Gan::objectives(parts, w),
+            // A baseline's one network trains on every term it computed. Deep SAD's store holds
+            // its decoder too: after pretraining the objective does not reach it (gradient zero).
+            Model::Classifier { .. } => parts.total(w).map(|l| vec![(CLASSIFIER, l)]).unwrap_or_default(),
+            Model::DeepSad(_) => parts.total(w).map(|l| vec![(DEEP_SAD, l)]).unwrap_or_default(),
         }
     }
 
