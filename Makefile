@@ -19,7 +19,7 @@ run: setup
 test: setup test-rust test-results test-notebooks
 
 test-rust:
-	@$(ENV) cargo fmt --all --check && cargo clippy --release --workspace --all-targets --quiet -- -D warnings && cargo test --release --workspace
+	@$(ENV) python scripts/check_imports.py && cargo fmt --all --check && cargo clippy --release --workspace --all-targets --quiet -- -D warnings && cargo test --release --workspace
 
 test-results:
 	@$(ENV) python scripts/check_results.py results && python scripts/test_check_results.py
