@@ -1,0 +1,102 @@
+"""Writes a README.md into each folder of results/ (and each entry of results/leads/): what the
+folder holds and how it was made, and for each lead the change it tried, its runs' numbers
+(read from their run.json, never typed) and the verdict. The prose is below; the numbers are
+the runs'.
+
+    python scripts/results_readmes.py [RESULTS_DIR]
+"""
+import json
+import pathlib
+import sys
+
+root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "results")
+NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
+FOLDERS = {
+    "sweep-ratio0.01": ("ganad's own protocol: ten classes, anomaly ratio 0.01 (54 labelled anomalies from all nine anomaly classes), "
+                        "three seeds for the GAN and the classifier, one for the autoencoder and the random scorer.", "make sweep",
+                        "Its runs reported their best epoch on validation; the summary reports each run's last epoch, which each run.json records."),
+    "sweep-ratio0": ("ganad's own protocol without labelled anomalies (ratio 0; 5,400 normals, the validation set held out), the GAN against the autoencoder, one seed.",
+                     "make sweep-normal-only", "Its runs reported their best epoch on validation; the summary reports each run's last epoch. The one-class protocol's "
+                     "sweep (results/one-class) replaces it as the normal-only result."),
+    "one-class": ("The one-class protocol: all 6,000 training normals, no anomaly data of any kind, the GAN (the ganad recipe, normal-only) against the autoencoder.",
+                  "make one-class", "Every run reports its last epoch."),
+    "deep-sad-protocol": ("Deep SAD's protocol: each normal class with each of the other nine as the one known anomaly class (90 pairs), γ_l = 0.01 "
+                          "(67 labelled anomalies), γ_p = 0.1 (666 unlabelled anomalies among the 6,000 normals), no validation set; the GAN "
+                          "(the ganad recipe, frozen before the sweep), Deep SAD and the classifier, one seed. pairs.md gives every pair.",
+                          "make deep-sad-protocol", "Every run reports its last epoch."),
+    "deep-sad-unlabelled": ("Deep SAD's protocol without labels (γ_l = 0, γ_p = 0.1): the reproduction of Deep SAD (then Deep SVDD-like), ten classes, one seed.",
+                            "make deep-sad-unlabelled", "Every run reports its last epoch."),
+    "deep-sad-schedule": ("Deep SAD with Ruff et al.'s full schedule (150 + 150 epochs, the rate a tenth from epoch 50) on the protocol without labels, "
+                          "beside the default profile's 30 + 30 (results/deep-sad-unlabelled): the measurement behind the shortened schedule.",
+                          "ganad sweep --classes 0-9 --methods deep-sad --anomaly-ratio 0 --pollution 0.1 --validation-share 0 "
+                          "--config '{\"deep_sad\": {\"pretrain_epochs\": 150, \"epochs\": 150, \"milestone\": 50}}'", "Every run reports its last epoch."),
+    "labels-curve": ("Test AUROC against the number of labelled anomalies on ganad's protocol: classes 0, 2, 4 and 6 at anomaly ratios 0 to 0.1, "
+                     "the GAN against the classifier. labels_curve.md and labels_curve.svg hold the curve.", "make labels-curve",
+                     "Every run reports its last epoch."),
+    "ablation": ("The lever study on ganad's protocol: the paper's recipe, each lever alone on top of it, and the ganad recipe, classes 0, 2, 3 and 6, "
+                 "seeds 0–2 (docs/results.md says what each row measured).", "make ablation",
+                 "Its runs reported their best epoch on validation; ablation.md is the table of that time."),
+    "precision": ("bf16 against fp32 training of the ganad recipe, classes 0 and 6, seeds 0–2.", "make precision",
+                  "Its runs reported their best epoch on validation."),
+    "reports": ("The HTML reports of notebooks 01–04 (class 0, default profile) and the runs they show (runs/).", "make run",
+                "make test fails when a run here is no longer the one its reports show."),
+    "leads": ("Single changes tried on top of the recipe of their time, each in its own folder with its README (the change, its numbers, the verdict).",
+              "ganad sweep / ganad train with --config, as each folder's plan.json or config.json records", "Their runs reported their best epoch on validation."),
+}
+
+LEADS = {
+    "abc-0": ("`loss.abc` = 0: the anomaly-boundary term off, on Shirt.", "Within the seeds' spread of the recipe of its time; ABC stays."),
+    "anomaly-batch-32": ("`train.anomaly_batch_size` = 32 labelled anomalies a step instead of 16, on Trouser, Sandal and Shirt.", "Neutral on all three; not adopted."),
+    "anomaly-shift-2": ("`train.augment.anomaly_shift` = 2: the labelled anomalies moved by up to 2 px, the normals not.", "Neutral; not adopted."),
+    "batch-32": ("`train.batch_size` = 32 normals a step instead of 64, on Shirt.", "Within noise; not adopted."),
+    "discriminator-head": ("The `discriminator_head` lever: an anomaly head on D_N's trunk, its logit in the score.", "Sandal above the classifier on every seed; adopted."),
+    "ema-0": ("`train.ema_decay` = 0: no moving average of G, on Shirt.", "Within noise; the average stays in the recipe."),
+    "epochs-12": ("`train.epochs` = 12 instead of 6, for the GAN and the classifier (same step budget).", "Sandal a little higher, Shirt lower at the epoch validation picks; twice the training, not adopted."),
+    "epochs-12-flip-average": ("Twelve epochs and `eval.score.flip_average` on Trouser.", "Still behind the classifier's 0.9980; not adopted."),
+    "flip-average": ("`eval.score.flip_average`: every image also scored mirrored, each score component averaged over the two views.", "Neutral; not adopted."),
+    "flip-average-head-reads-e3": ("`model.head_reads_e3` (the anomaly head also reads the encoder's 4×4 map) with the flip average.", "Neutral; not adopted."),
+    "head-lr-scale-10": ("`model.head_lr_scale` = 10: the anomaly head learns ten times as fast as the rest of G.", "Neutral; not adopted."),
+    "normal-shift-2": ("`train.augment.shift` = 2 for the normals, the labelled anomalies unshifted, on Shirt.", "Shirt lower; not adopted."),
+    "shift-2": ("`train.augment.shift` = 2: every training image moved by up to 2 px.", "Sandal above the classifier on every seed, but Shirt and Trouser lower; not adopted."),
+    "train-seed-1": ("`train.seed` = 1: other initial weights and batches on the split of seed 0, Shirt.", "Within 0.003 of seed 0's network: the labels, not the networks, limit Shirt."),
+    "train-seed-2": ("`train.seed` = 2: as train-seed-1.", "As train-seed-1."),
+    "unseen": ("Seeds 3 and 4, outside the sweep's 0–2, for Pullover and Shirt (GAN and classifier).", "Shirt inside the sweep's spread, Pullover below it, for the classifier too."),
+    "unseen-rotation": ("Seed 3 of Pullover and Shirt with the recipe that adopted `rotation`.", "Shirt inside the sweep's spread, Pullover below it, as before."),
+    "unseen-share": ("Seed 3 of Pullover and Shirt with `train.rotation_share` 0.25.", "The same as unseen-rotation."),
+    "width-64": ("`model.base_width` and `discriminator_width` 64 (the paper's width) on Shirt, seed 0.", "Lower than the recipe of its time on the same run at width 32; not adopted."),
+}
+
+
+def runs_table(folder):
+    rows = ["| run | test AUROC (best epoch on validation) | test AUROC (last epoch) |", "|---|---|---|"]
+    for path in sorted(folder.rglob("run.json")):
+        run = json.loads(path.read_text())
+        last = run.get("last_epoch") or {}
+        best = run.get("best_validation_epoch") or {}
+        best_auroc = best.get("test_auroc", run["evaluation"]["test"]["auroc"]) if run["config"]["train"].get("checkpoint", "best_validation") == "best_validation" or best else None
+        cell = lambda v: "—" if v is None else f"{v:.4f}"
+        rows.append(f"| {path.parent.relative_to(folder)} ({NAMES[run['normal_class']]}) | {cell(best_auroc)} | {cell(last.get('test_auroc'))} |")
+    return "\n".join(rows) + "\n"
+
+
+def write(path, text):
+    path.write_text(text)
+    print("wrote", path)
+
+
+for name, (what, command, rule) in FOLDERS.items():
+    folder = root / name
+    if not folder.is_dir():
+        continue
+    files = ", ".join(f"`{f}`" for f in ["summary.md", "anomaly_classes.md", "pairs.md", "labels_curve.md", "ablation.md", "precision.md"] if (folder / f).exists())
+    text = f"# {name}\n\n{what}\n\nMade by `{command}`. {rule}\n"
+    if files:
+        text += f"\nThe tables: {files}; every run's config, seed and commit are in its `run.json`.\n"
+    write(folder / "README.md", text)
+
+for lead, (change, verdict) in LEADS.items():
+    folder = root / "leads" / lead
+    if folder.is_dir():
+        text = f"# {lead}\n\n**The change**: {change}\n\n{runs_table(folder)}\n**Verdict**: {verdict}\n\nEach run's `run.json` names the commit and config that made it.\n"
+        write(folder / "README.md", text)
