@@ -6,58 +6,63 @@
 use crate::data::CLASS_NAMES;
 use crate::error::{Error, Result};
 use crate::reference::PublishedRow;
-use crate::run::RunRecord;
-use crate::sweep;
 use polars::prelude::*;
-use std::collections::BTreeMap;
 use std::path::Path;
+
+/// A sweep's `summary.json`: what its summary says (`ganad sweep` and `--collect` write it,
+/// `scripts/check_results.py` checks it against the runs).
+fn read_summary(dir: &Path) -> Result<Option<serde_json::Value>> {
+    let path = dir.join("summary.json");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    crate::atomic::read_json(&path).map(Some)
+}
+
+/// A stat of summary.json: "mean ± sd", or the mean alone.
+fn stat_cell(stat: &serde_json::Value) -> Option<String> {
+    let mean = stat["mean"].as_f64()?;
+    Some(match stat["sd"].as_f64() {
+        Some(sd) => format!("{mean:.3} ± {sd:.3}"),
+        None => format!("{mean:.3}"),
+    })
+}
 
 /// Our methods' rows (mean ± sd per class over its runs, the class mean), then the published
 /// rows; "—" where a number does not exist.
-pub fn protocol_table(records: &[RunRecord], published: &[PublishedRow]) -> Result<DataFrame> {
-    let summary = crate::summary::summarise(records);
-    let mut methods: Vec<crate::run::Method> = records.iter().map(|r| r.method).collect();
-    methods.sort();
-    methods.dedup();
-    let cell = |s: &crate::summary::Stat| match s.sd {
-        Some(sd) => format!("{:.3} ± {:.3}", s.mean, sd),
-        None => format!("{:.3}", s.mean),
-    };
-    let mut names: Vec<String> = methods.iter().map(|m| format!("{} (ganad, measured)", m.name())).collect();
+pub fn protocol_table(summary: &serde_json::Value, published: &[PublishedRow]) -> Result<DataFrame> {
+    let empty = serde_json::Map::new();
+    let methods = summary["methods"].as_object().unwrap_or(&empty);
+    let runs = summary["runs"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+    let mut names: Vec<String> = methods.keys().map(|m| format!("{m} (ganad, measured)")).collect();
     names.extend(published.iter().map(|p| format!("{} (published: {})", p.method, p.source)));
     let mut columns = vec![Column::new("method".into(), names)];
-    for c in 0..CLASS_NAMES.len() as u8 {
-        let mut values: Vec<String> =
-            methods.iter().map(|m| summary[m.name()].per_class.get(&c).map(cell).unwrap_or_else(|| "—".into())).collect();
-        values.extend(published.iter().map(|p| p.per_class.map_or_else(|| "—".to_string(), |v| format!("{:.3}", v[c as usize]))));
-        columns.push(Column::new(format!("{c} {}", CLASS_NAMES[c as usize]).into(), values));
+    for c in 0..CLASS_NAMES.len() {
+        let mut values: Vec<String> = methods.values().map(|m| stat_cell(&m["per_class"][c.to_string()]).unwrap_or_else(|| "—".into())).collect();
+        values.extend(published.iter().map(|p| p.per_class.map_or_else(|| "—".to_string(), |v| format!("{:.3}", v[c]))));
+        columns.push(Column::new(format!("{c} {}", CLASS_NAMES[c]).into(), values));
     }
     let mut means: Vec<String> = methods
-        .iter()
+        .values()
         .map(|m| {
-            let s = &summary[m.name()];
-            let complete = s.per_class.len() == CLASS_NAMES.len();
-            format!("{:.3}{}", s.overall.mean, if complete { "" } else { " (classes so far)" })
+            let complete = m["per_class"].as_object().is_some_and(|p| p.len() == CLASS_NAMES.len());
+            format!("{:.3}{}", m["overall"]["mean"].as_f64().unwrap_or(f64::NAN), if complete { "" } else { " (classes so far)" })
         })
         .collect();
     means.extend(published.iter().map(|p| format!("{:.3}", p.mean)));
     columns.push(Column::new("mean".into(), means));
-    let mut runs: Vec<String> = methods.iter().map(|m| records.iter().filter(|r| r.method == *m).count().to_string()).collect();
-    runs.extend(published.iter().map(|_| "—".to_string()));
-    columns.push(Column::new("runs".into(), runs));
+    let mut counts: Vec<String> = methods.keys().map(|m| runs.iter().filter(|r| r["method"] == m.as_str()).count().to_string()).collect();
+    counts.extend(published.iter().map(|_| "—".to_string()));
+    columns.push(Column::new("runs".into(), counts));
     DataFrame::new_infer_height(columns).map_err(|e| Error::Table(e.to_string()))
 }
 
-/// A committed sweep's table and its protocol line; `None` where the directory holds no runs yet.
+/// A committed sweep's table and its protocol line, from its summary; `None` where the
+/// directory holds no summary yet.
 pub fn sweep_table(dir: &Path, published: &[PublishedRow]) -> Result<Option<(DataFrame, String)>> {
-    if !dir.join(sweep::SweepPlan::FILE).is_file() {
-        return Ok(None);
-    }
-    let (records, _) = sweep::collect(dir)?;
-    if records.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some((protocol_table(&records, published)?, sweep::protocol(&records))))
+    let Some(summary) = read_summary(dir)? else { return Ok(None) };
+    let protocol = summary["protocol"].as_str().unwrap_or("").to_string();
+    Ok(Some((protocol_table(&summary, published)?, protocol)))
 }
 
 /// One point of the labels curve: a method at one count of labelled anomalies.
@@ -73,30 +78,30 @@ pub struct CurvePoint {
     pub runs: usize,
 }
 
-/// The labels curve from `dir`'s sweeps, one per anomaly ratio (`ratio*/`), ordered by ratio.
+/// The labels curve from `dir`'s sweeps, one per anomaly ratio (`ratio*/`, their summaries),
+/// ordered by method and ratio.
 pub fn labels_curve(dir: &Path) -> Result<Vec<CurvePoint>> {
     let mut sweeps: Vec<std::path::PathBuf> = match std::fs::read_dir(dir) {
-        Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join(sweep::SweepPlan::FILE).is_file()).collect(),
+        Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join("summary.json").is_file()).collect(),
         Err(_) => return Ok(Vec::new()),
     };
     sweeps.sort();
     let mut points = Vec::new();
     for s in sweeps {
-        let (records, _) = sweep::collect(&s)?;
-        let mut by_method: BTreeMap<&str, Vec<&RunRecord>> = BTreeMap::new();
-        for r in &records {
-            by_method.entry(r.method.name()).or_default().push(r);
-        }
-        for (method, runs) in by_method {
-            let owned: Vec<RunRecord> = runs.iter().map(|r| (*r).clone()).collect();
-            let summary = crate::summary::summarise(&owned).remove(method).expect("the method's runs");
+        let Some(summary) = read_summary(&s)? else { continue };
+        let runs = summary["runs"].as_array().cloned().unwrap_or_default();
+        for (method, stats) in summary["methods"].as_object().cloned().unwrap_or_default() {
+            let mine: Vec<&serde_json::Value> = runs.iter().filter(|r| r["method"] == method.as_str()).collect();
+            let Some(first) = mine.first() else { continue };
             points.push(CurvePoint {
-                method: method.to_string(),
-                ratio: runs[0].anomaly_ratio,
-                labels: runs[0].split_sizes.train_anomaly,
-                auroc: summary.overall.mean,
-                sd: summary.overall.sd,
-                runs: runs.len(),
+                method: method.clone(),
+                ratio: first["anomaly_ratio"].as_f64().unwrap_or(f64::NAN),
+                labels: first["labelled_anomalies"].as_u64().ok_or_else(|| {
+                    Error::Table(format!("{}: its summary predates labelled_anomalies; rewrite it with `ganad sweep --collect`", s.display()))
+                })? as usize,
+                auroc: stats["overall"]["mean"].as_f64().unwrap_or(f64::NAN),
+                sd: stats["overall"]["sd"].as_f64(),
+                runs: mine.len(),
             });
         }
     }

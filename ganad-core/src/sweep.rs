@@ -430,6 +430,7 @@ pub fn write_summary(out: &Path, records: &[RunRecord], missing: &[GridItem]) ->
             "known_anomaly_classes": r.config.data.known_anomaly_classes,
             "seed": r.seed,
             "anomaly_ratio": r.anomaly_ratio,
+            "labelled_anomalies": r.split_sizes.train_anomaly,
             "test_auroc": reported_auroc(r),
             "test_auroc_reported_by_run": r.evaluation.test.auroc,
             "checkpoint": r.config.train.checkpoint,
