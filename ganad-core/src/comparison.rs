@@ -38,7 +38,8 @@ pub fn protocol_table(summary: &serde_json::Value, published: &[PublishedRow]) -
     names.extend(published.iter().map(|p| format!("{} (published: {})", p.method, p.source)));
     let mut columns = vec![Column::new("method".into(), names)];
     for c in 0..CLASS_NAMES.len() {
-        let mut values: Vec<String> = methods.values().map(|m| stat_cell(&m["per_class"][c.to_string()]).unwrap_or_else(|| "—".into())).collect();
+        let mut values: Vec<String> =
+            methods.values().map(|m| stat_cell(&m["per_class"][c.to_string()]).unwrap_or_else(|| "—".into())).collect();
         values.extend(published.iter().map(|p| p.per_class.map_or_else(|| "—".to_string(), |v| format!("{:.3}", v[c]))));
         columns.push(Column::new(format!("{c} {}", CLASS_NAMES[c]).into(), values));
     }
@@ -97,7 +98,10 @@ pub fn labels_curve(dir: &Path) -> Result<Vec<CurvePoint>> {
                 method: method.clone(),
                 ratio: first["anomaly_ratio"].as_f64().unwrap_or(f64::NAN),
                 labels: first["labelled_anomalies"].as_u64().ok_or_else(|| {
-                    Error::Table(format!("{}: its summary predates labelled_anomalies; rewrite it with `ganad sweep --collect`", s.display()))
+                    Error::Table(format!(
+                        "{}: its summary predates labelled_anomalies; rewrite it with `ganad sweep --collect`",
+                        s.display()
+                    ))
                 })? as usize,
                 auroc: stats["overall"]["mean"].as_f64().unwrap_or(f64::NAN),
                 sd: stats["overall"]["sd"].as_f64(),
