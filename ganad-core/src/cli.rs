@@ -472,11 +472,13 @@ fn sweep(args: SweepArgs) -> Result<()> {
         println!("{summary}");
         println!("collected {} runs into {}", records.len(), dir.join("summary.json").display());
         if !missing.is_empty() {
-            eprintln!(
-                "missing {} of the plan's runs: {}",
-                missing.len(),
-                missing.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", ")
-            );
+            let names: Vec<String> = missing.iter().take(12).map(|m| m.to_string()).collect();
+            let more = if missing.len() > names.len() {
+                format!(" and {} more (summary.json lists them all)", missing.len() - names.len())
+            } else {
+                String::new()
+            };
+            eprintln!("missing {} of the plan's runs: {}{more}", missing.len(), names.join(", "));
         }
         return Ok(());
     }
