@@ -97,12 +97,7 @@ pub fn labels_curve(dir: &Path) -> Result<Vec<CurvePoint>> {
             points.push(CurvePoint {
                 method: method.clone(),
                 ratio: first["anomaly_ratio"].as_f64().unwrap_or(f64::NAN),
-                labels: first["labelled_anomalies"].as_u64().ok_or_else(|| {
-                    Error::Table(format!(
-                        "{}: its summary predates labelled_anomalies; rewrite it with `ganad sweep --collect`",
-                        s.display()
-                    ))
-                })? as usize,
+                labels: labelled_anomalies(&s, first)?,
                 auroc: stats["overall"]["mean"].as_f64().unwrap_or(f64::NAN),
                 sd: stats["overall"]["sd"].as_f64(),
                 runs: mine.len(),
@@ -111,6 +106,20 @@ pub fn labels_curve(dir: &Path) -> Result<Vec<CurvePoint>> {
     }
     points.sort_by(|a, b| a.method.cmp(&b.method).then(a.ratio.total_cmp(&b.ratio)));
     Ok(points)
+}
+
+/// A summary entry's count of labelled anomalies, or (summaries written before they recorded
+/// it) its run's.
+fn labelled_anomalies(sweep: &Path, entry: &serde_json::Value) -> Result<usize> {
+    if let Some(n) = entry["labelled_anomalies"].as_u64() {
+        return Ok(n as usize);
+    }
+    let run = sweep.join(entry["dir"].as_str().unwrap_or_default()).join(crate::run::RunRecord::FILE);
+    let record: serde_json::Value = crate::atomic::read_json(&run)?;
+    record["split_sizes"]["train_anomaly"]
+        .as_u64()
+        .map(|n| n as usize)
+        .ok_or_else(|| Error::Table(format!("{}: no split_sizes.train_anomaly", run.display())))
 }
 
 /// The curve's points as a table: ratio, labelled anomalies, and each method's AUROC.
