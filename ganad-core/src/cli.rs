@@ -468,7 +468,7 @@ fn eval(run: &Path, rule: Option<ThresholdRule>, rescore: bool) -> Result<()> {
 fn sweep(args: SweepArgs) -> Result<()> {
     if let Some(dir) = &args.collect {
         let (records, missing) = sweep::collect(dir).with_context(|| format!("collecting {}", dir.display()))?;
-        let summary = sweep::write_summary(dir, &records, &missing)?;
+        let summary = ganad_core::summaries::write_summary(dir, &records, &missing)?;
         println!("{summary}");
         println!("collected {} runs into {}", records.len(), dir.join("summary.json").display());
         if !missing.is_empty() {
@@ -514,7 +514,7 @@ fn sweep(args: SweepArgs) -> Result<()> {
         );
         return Ok(());
     }
-    let summary = sweep::write_summary(&out, &records, &[])?;
+    let summary = ganad_core::summaries::write_summary(&out, &records, &[])?;
     println!("{summary}");
     println!("wrote {}", out.join("summary.json").display());
     Ok(())
@@ -574,8 +574,11 @@ fn ablation(args: AblationArgs) -> Result<()> {
         reuse: args.reuse.clone(),
         shard: args.shard,
     };
-    let results = ganad_core::ablation::run_study(&plan, &mut one, &mut done)?;
-    println!("{}", ganad_core::ablation::table(&results)?);
+    let study = plan.study;
+    let mut write =
+        |results: &[ganad_core::ablation::VariantResult]| ganad_core::studies::write_table(&args.out, study, results).map(|_| ());
+    let results = ganad_core::ablation::run_study(&plan, &mut one, &mut done, &mut write)?;
+    println!("{}", ganad_core::studies::table(&results)?);
     println!("wrote the table into {}", args.out.display());
     Ok(())
 }

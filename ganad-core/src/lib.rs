@@ -5,40 +5,29 @@
 //! anomalies may join training. A U-Net generator reconstructs images; a normal and an anomaly
 //! discriminator judge them; the reconstruction error is the anomaly score.
 
-pub mod ablation;
-pub mod adam;
-pub mod atomic;
-pub mod bench;
-pub mod checkpoint;
-pub mod comparison;
+// The layers, bottom to top: each module uses only those below it (scripts/check_imports.py).
+pub mod baselines;
 pub mod config;
 pub mod data;
-pub mod deep_sad;
-pub mod device;
-pub mod error;
-pub mod evaluate;
-pub mod experiment;
+pub mod evaluation;
+pub mod experiments;
 pub mod gan;
-pub mod interrupt;
-pub mod lever;
-pub mod lock;
-pub mod losses;
-pub mod method;
-pub mod metrics;
-pub mod model;
 pub mod nets;
-pub mod notebook;
-pub mod plots;
-pub mod protocol;
-pub mod recipe;
-pub mod reference;
-pub mod run;
-pub mod score;
-pub mod summary;
-pub mod sweep;
-pub mod tables;
-pub mod tempdir;
-pub mod train;
+pub mod reports;
+pub mod system;
+pub mod training;
+
+pub mod error;
+
+// The public paths notebooks and users write (`ganad_core::sweep`, …), whatever folder holds them.
+pub use baselines::deep_sad;
+pub use config::{lever, method, recipe};
+pub use evaluation::{evaluate, metrics};
+pub use experiments::{ablation, experiment, protocol, run, summary, sweep};
+pub use gan::{losses, score};
+pub use reports::{bench, comparison, notebook, plots, reference, studies, summaries, tables};
+pub use system::{atomic, device, interrupt, lock, tempdir};
+pub use training::{adam, checkpoint, model, train};
 
 pub use config::{Config, Profile, Recipe};
 pub use error::{Error, Result};

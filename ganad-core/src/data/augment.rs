@@ -5,10 +5,37 @@
 //! The draws come from a ChaCha8 generator seeded by (seed, step), so a step's augmentation is a
 //! fixed function of the run's seed and the step: a resumed run repeats it exactly.
 
-use crate::config::AugmentConfig;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
 use tch::Tensor;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AugmentConfig {
+    /// Probability of a horizontal flip per image (garments are left-right symmetric).
+    pub flip: f64,
+    /// Largest shift in pixels, per image and axis, uniform in [−shift, shift] (0 = none).
+    pub shift: i64,
+    /// The labelled anomalies' largest shift, where it differs from the normals' `shift`
+    /// (`None` = the same): more variants of the few anomalies without loosening what a
+    /// normal looks like.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anomaly_shift: Option<i64>,
+}
+
+impl AugmentConfig {
+    /// The augmentation of the labelled anomalies.
+    pub fn for_anomalies(&self) -> AugmentConfig {
+        AugmentConfig { shift: self.anomaly_shift.unwrap_or(self.shift), anomaly_shift: None, ..self.clone() }
+    }
+}
+
+impl Default for AugmentConfig {
+    fn default() -> Self {
+        AugmentConfig { flip: 0.0, shift: 0, anomaly_shift: None }
+    }
+}
 
 /// The generator for `step` of a run with `seed`; `stream` separates normals from anomalies.
 pub fn step_rng(seed: u64, step: usize, stream: u64) -> ChaCha8Rng {

@@ -135,7 +135,7 @@ mod tests {
 
     #[test]
     fn good_files_round_trip_raw_and_gzip() {
-        let dir = crate::tempdir::TempDir::new("test").unwrap();
+        let dir = crate::system::tempdir::TempDir::new("test").unwrap();
         for gzip in [false, true] {
             let p = write(dir.path(), &format!("img{gzip}"), &encode_images(&tiny()), gzip);
             assert_eq!(load_images(&p).unwrap(), tiny());
@@ -147,7 +147,7 @@ mod tests {
 
     #[test]
     fn truncated_file_names_expected_and_actual_length() {
-        let dir = crate::tempdir::TempDir::new("test").unwrap();
+        let dir = crate::system::tempdir::TempDir::new("test").unwrap();
         let bytes = encode_images(&tiny());
         let p = write(dir.path(), "t", &bytes[..bytes.len() - 1], false);
         let msg = message(load_images(&p));
@@ -157,7 +157,7 @@ mod tests {
 
     #[test]
     fn wrong_magic_and_wrong_dims_are_rejected() {
-        let dir = crate::tempdir::TempDir::new("test").unwrap();
+        let dir = crate::system::tempdir::TempDir::new("test").unwrap();
         let mut bytes = encode_images(&tiny());
         bytes[2] = 0x0d; // float data, not ubyte
         assert!(message(load_images(&write(dir.path(), "m", &bytes, false))).contains("magic number"));
@@ -176,7 +176,7 @@ mod tests {
 
     #[test]
     fn count_mismatch_between_header_and_data() {
-        let dir = crate::tempdir::TempDir::new("test").unwrap();
+        let dir = crate::system::tempdir::TempDir::new("test").unwrap();
         let mut bytes = encode_labels(&[1, 2, 3]);
         bytes[7] = 5; // header says 5 labels, data holds 3
         let p = write(dir.path(), "c", &bytes, true);
@@ -186,7 +186,7 @@ mod tests {
 
     #[test]
     fn gzip_garbage_and_empty_file() {
-        let dir = crate::tempdir::TempDir::new("test").unwrap();
+        let dir = crate::system::tempdir::TempDir::new("test").unwrap();
         let p = write(dir.path(), "g", &[0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5, 6, 7], false);
         assert!(message(read_decompressed(&p)).contains("gzip stream is corrupt"));
         let e = write(dir.path(), "e", &[], false);

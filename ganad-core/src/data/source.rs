@@ -5,8 +5,8 @@
 //! Every file is checked against the sha256 of its *decompressed* content, since Debian's
 //! `.gz` files differ byte-wise from upstream's while their contents do not.
 
-use crate::atomic;
 use crate::error::{Error, Result};
+use crate::system::atomic;
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::{Path, PathBuf};

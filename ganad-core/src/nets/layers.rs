@@ -8,37 +8,12 @@
 //! casts what it returns back to fp32. This is what `torch.autocast("cpu", torch.bfloat16)` does
 //! for convolutions.
 
-use serde::{Deserialize, Serialize};
+pub use crate::system::device::Precision;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use tch::{nn, Kind, Tensor};
 
 const STD: f64 = 0.02;
-
-/// The dtype the convolutions compute in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Precision {
-    #[default]
-    Fp32,
-    Bf16,
-}
-
-impl Precision {
-    pub fn kind(self) -> Kind {
-        match self {
-            Precision::Fp32 => Kind::Float,
-            Precision::Bf16 => Kind::BFloat16,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Precision::Fp32 => "fp32",
-            Precision::Bf16 => "bf16",
-        }
-    }
-}
 
 /// How a layer's weights start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

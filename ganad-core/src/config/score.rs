@@ -1,0 +1,82 @@
+//! Which evidence the GAN's anomaly score fuses, and with which weights (the fusion itself is
+//! in `gan::score`).
+
+use serde::{Deserialize, Serialize};
+
+/// The score components, in the order of [`ScoreConfig::weights`].
+pub const COMPONENTS: [&str; 5] = ["reconstruction", "anomaly_head", "nearest_normals", "discriminator_head", "rotation"];
+/// How many components there are.
+pub const N: usize = COMPONENTS.len();
+
+/// How the GAN's score weighs each kind of evidence (0 = unused). With one component the score
+/// is that component as it is (the paper's recipe: mean ℓ1 alone); with several, each is
+/// standardised by its mean and sd over the training normals, weighted, and summed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScoreConfig {
+    /// Mean ℓ1(x, G(x)) per image (its log when fused: errors are skewed).
+    pub reconstruction: f64,
+    /// The encoder head's anomaly logit (ignored where no head is trained: `loss.classification`
+    /// = 0 or no labelled anomalies).
+    pub anomaly_head: f64,
+    /// Minus the mean cosine similarity of E(x) to its `neighbours` nearest training normals.
+    pub nearest_normals: f64,
+    /// k of the nearest-normal distance.
+    pub neighbours: usize,
+    /// D_N's anomaly logit (ignored where D_N has no head: `loss.discriminator_classification`
+    /// = 0 or no labelled anomalies).
+    pub discriminator_head: f64,
+    /// D_N's rotation loss on the image's four rotations: a normal's shape is one D_N learnt
+    /// to orient (ignored where D_N has no rotation head: `loss.rotation` = 0).
+    pub rotation: f64,
+    /// Each image is also scored mirrored, and every component averaged over the two views
+    /// (the nearest-normal term compares the two views' mean bottleneck). The networks train
+    /// on flips, so the mirror is a second look at the same garment. Uses no label.
+    pub flip_average: bool,
+}
+
+impl Default for ScoreConfig {
+    /// The paper's score: reconstruction error alone.
+    fn default() -> Self {
+        ScoreConfig {
+            reconstruction: 1.0,
+            anomaly_head: 0.0,
+            nearest_normals: 0.0,
+            neighbours: 5,
+            discriminator_head: 0.0,
+            rotation: 0.0,
+            flip_average: false,
+        }
+    }
+}
+
+impl ScoreConfig {
+    pub fn weights(&self) -> [f64; N] {
+        [self.reconstruction, self.anomaly_head, self.nearest_normals, self.discriminator_head, self.rotation]
+    }
+
+    /// How many components take part.
+    pub fn components(&self) -> usize {
+        self.weights().iter().filter(|&&w| w > 0.0).count()
+    }
+
+    /// The index (in [`COMPONENTS`] order) of the only component that takes part, if one alone does.
+    pub fn sole_component(&self) -> Option<usize> {
+        (self.components() == 1).then(|| self.weights().iter().position(|&w| w > 0.0)).flatten()
+    }
+
+    pub fn validate(&self) -> crate::Result<()> {
+        for (name, w) in COMPONENTS.iter().zip(self.weights()) {
+            if !(w.is_finite() && w >= 0.0) {
+                return Err(crate::Error::config(&format!("eval.score.{name}"), format!("{w} must be finite and ≥ 0")));
+            }
+        }
+        if self.components() == 0 {
+            return Err(crate::Error::config("eval.score", "every weight is 0: give at least one component a weight"));
+        }
+        if self.nearest_normals > 0.0 && self.neighbours == 0 {
+            return Err(crate::Error::config("eval.score.neighbours", "must be ≥ 1"));
+        }
+        Ok(())
+    }
+}
