@@ -290,23 +290,12 @@ impl ConfigArgs {
     }
 }
 
-/// The fields of a JSON file laid over `base` (unknown fields are errors).
+/// The fields of a JSON file laid over `base` (unknown fields are errors), as
+/// [`Config::from_file`] lays one over its recipe.
 fn overlay_file(base: &Config, path: &Path) -> Result<Config> {
-    fn merge(base: &mut serde_json::Value, top: serde_json::Value) {
-        match (base, top) {
-            (serde_json::Value::Object(b), serde_json::Value::Object(t)) => {
-                for (k, v) in t {
-                    merge(b.entry(k).or_insert(serde_json::Value::Null), v);
-                }
-            }
-            (b, t) => *b = t,
-        }
-    }
     let text = std::fs::read_to_string(path).with_context(|| format!("reading config {}", path.display()))?;
     let top: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("config {} is not valid JSON", path.display()))?;
-    let mut merged = serde_json::to_value(base)?;
-    merge(&mut merged, top);
-    serde_json::from_value(merged).with_context(|| format!("invalid config {}", path.display()))
+    base.overlay(top).with_context(|| format!("invalid config {}", path.display()))
 }
 
 fn doctor() -> Result<()> {

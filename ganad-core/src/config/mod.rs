@@ -340,11 +340,38 @@ impl Default for EvalConfig {
 }
 
 impl Config {
-    /// Reads a JSON config; unknown fields are errors (a typo must not silently use a default).
+    /// Reads a config file, whole or partial: its fields laid over the default profile's config
+    /// of the recipe it names (the `ganad` recipe if it names none), as `--config` lays a file
+    /// over the profile and recipe it is given. A partial file resolves the same way wherever it
+    /// is read, never against the struct defaults alone. Unknown fields are errors (a typo must
+    /// not silently use a default).
     pub fn from_file(path: &Path) -> Result<Self> {
-        let config: Config = crate::system::atomic::read_json(path)?;
+        let file: serde_json::Value = crate::system::atomic::read_json(path)?;
+        let recipe = match file.get("recipe") {
+            Some(r) => serde_json::from_value(r.clone()).map_err(|source| Error::Json { path: path.to_path_buf(), source })?,
+            None => Recipe::default(),
+        };
+        let config =
+            Config::recipe(recipe, Profile::Default).overlay(file).map_err(|source| Error::Json { path: path.to_path_buf(), source })?;
         config.validate()?;
         Ok(config)
+    }
+
+    /// `top`'s fields laid over this config, object by object (unknown fields are errors).
+    pub fn overlay(&self, top: serde_json::Value) -> std::result::Result<Config, serde_json::Error> {
+        fn merge(base: &mut serde_json::Value, top: serde_json::Value) {
+            match (base, top) {
+                (serde_json::Value::Object(b), serde_json::Value::Object(t)) => {
+                    for (k, v) in t {
+                        merge(b.entry(k).or_insert(serde_json::Value::Null), v);
+                    }
+                }
+                (b, t) => *b = t,
+            }
+        }
+        let mut merged = serde_json::to_value(self)?;
+        merge(&mut merged, top);
+        serde_json::from_value(merged)
     }
 
     pub fn validate(&self) -> Result<()> {
@@ -524,6 +551,29 @@ mod tests {
         // Partial files fill the rest from defaults.
         let c: Config = serde_json::from_str(r#"{"data": {"normal_class": 6}}"#).unwrap();
         assert_eq!((c.data.normal_class, c.train.batch_size), (6, 64));
+    }
+
+    /// A partial config file resolves against its recipe's full config, as `--config` does,
+    /// not against the struct defaults (the paper's training settings under ganad's losses).
+    #[test]
+    fn a_partial_file_resolves_against_its_recipe() {
+        let dir = crate::system::tempdir::TempDir::new("test").unwrap();
+        let path = dir.path().join("partial.json");
+        std::fs::write(&path, r#"{"train": {"epochs": 4}}"#).unwrap();
+        let from_file = Config::from_file(&path).unwrap();
+        let mut want = Config::recipe(Recipe::Ganad, Profile::Default);
+        want.train.epochs = 4;
+        assert_eq!(from_file, want);
+        assert_eq!(
+            Config::recipe(Recipe::Ganad, Profile::Default).overlay(serde_json::json!({"train": {"epochs": 4}})).unwrap(),
+            want,
+            "the CLI's way"
+        );
+        std::fs::write(&path, r#"{"recipe": "paper", "loss": {"abc": 1.0}}"#).unwrap();
+        let paper = Config::from_file(&path).unwrap();
+        assert_eq!((paper.recipe, paper.loss.abc, paper.loss.classification, paper.model.base_width), (Recipe::Paper, 1.0, 0.0, 32));
+        std::fs::write(&path, r#"{"train": {"epoch": 4}}"#).unwrap();
+        assert!(Config::from_file(&path).unwrap_err().to_string().contains("epoch"));
     }
 
     #[test]
