@@ -204,6 +204,9 @@ struct AblationArgs {
     /// Anomaly ratio of every variant.
     #[arg(long, default_value_t = 0.01)]
     anomaly_ratio: f64,
+    /// Which epoch the runs report: last (the default) or best-validation (the committed studies').
+    #[arg(long, default_value = "last")]
+    checkpoint: ganad_core::config::CheckpointRule,
     /// A sweep directory whose finished GAN runs with the same config are copied instead of retrained.
     #[arg(long)]
     reuse: Option<PathBuf>,
@@ -562,6 +565,7 @@ fn ablation(args: AblationArgs) -> Result<()> {
         out: args.out.clone(),
         reuse: args.reuse.clone(),
         shard: args.shard,
+        checkpoint: args.checkpoint,
     };
     let study = plan.study;
     let mut write =

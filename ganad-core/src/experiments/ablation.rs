@@ -95,6 +95,8 @@ pub struct StudyPlan {
     pub reuse: Option<PathBuf>,
     /// This process's part of every variant's grid (several processes or jobs share a study).
     pub shard: Option<sweep::Shard>,
+    /// The epoch every variant's runs report (the committed studies reported the best on validation).
+    pub checkpoint: crate::config::CheckpointRule,
 }
 
 /// Runs (or resumes) every variant of the study (this shard's part of each); after each variant
@@ -106,12 +108,14 @@ pub fn run_study(
     on_done: &mut dyn FnMut(&str, &RunRecord),
     on_variant: &mut dyn FnMut(&[VariantResult]) -> Result<()>,
 ) -> Result<Vec<VariantResult>> {
-    let StudyPlan { study, profile, anomaly_ratio, classes, seeds, out, reuse, shard } = plan;
+    let StudyPlan { study, profile, anomaly_ratio, classes, seeds, out, reuse, shard, checkpoint } = plan;
     let (study, profile, anomaly_ratio) = (*study, *profile, *anomaly_ratio);
     let mut results = Vec::new();
     for variant in study.variants(profile, anomaly_ratio) {
+        let mut base = variant.config.clone();
+        base.train.checkpoint = *checkpoint;
         let plan = SweepPlan {
-            base: variant.config.clone(),
+            base,
             profile: Some(profile),
             classes: classes.to_vec(),
             seeds: seeds.to_vec(),
