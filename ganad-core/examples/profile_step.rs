@@ -21,7 +21,7 @@ fn main() -> ganad_core::Result<()> {
     ganad_core::device::keep_freed_memory();
     tch::manual_seed(0);
     let model = Model::new(Method::Gan, &cfg, Device::Cpu)?;
-    let mut optimizers = Optimizers::new(Method::Gan, &model, &cfg);
+    let mut optimizers = Optimizers::new(&model, &cfg);
     let normals = Tensor::rand([batch, 1, 32, 32], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
     let anomalies = Tensor::rand([(batch / 4).max(1), 1, 32, 32], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
     let mut times = Vec::new();
@@ -39,7 +39,7 @@ fn main() -> ganad_core::Result<()> {
         let (mut fwd, mut grad, mut apply) = (Vec::new(), Vec::new(), Vec::new());
         let Model::Gan(gan) = &model else { unreachable!() };
         let mut adams: Vec<ganad_core::adam::Adam> =
-            gan.stores().iter().map(|(_, vs)| ganad_core::adam::Adam::new(vs, ganad_core::train::adam_config(Method::Gan, &cfg))).collect();
+            gan.stores().iter().map(|(_, vs)| ganad_core::adam::Adam::new(vs, ganad_core::train::adam_config(&cfg))).collect();
         for _ in 0..steps {
             let t = Instant::now();
             let parts = model.losses(&cfg, &normals, Some(&anomalies));

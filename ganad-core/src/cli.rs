@@ -104,7 +104,8 @@ struct ConfigArgs {
     /// JSON config; its fields override the profile's.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Anomaly ratio: labelled anomalies per normal training image (0 = normal-only).
+    /// Anomaly ratio: labelled anomalies per normal training image (0 = normal-only: the model
+    /// then drops D_A and the anomaly heads, which learn from labelled anomalies, with their weights).
     #[arg(long, allow_hyphen_values = true, conflicts_with = "labelled_share")]
     anomaly_ratio: Option<f64>,
     /// Deep SAD's γ_l instead of --anomaly-ratio: labelled anomalies as a share of all training
@@ -272,6 +273,9 @@ impl ConfigArgs {
                 bail!("--labelled-share {share} must lie in [0, 1) (Deep SAD's γ_l, e.g. 0.01)");
             }
             cfg.data.anomaly_ratio = data::split::ratio_for_labelled_share(share, cfg.data.pollution);
+        }
+        if cfg.data.anomaly_ratio == 0.0 && (self.anomaly_ratio.is_some() || self.labelled_share.is_some()) {
+            cfg.without_labelled_parts();
         }
         if let Some(s) = self.seed {
             cfg.seed = s;

@@ -78,6 +78,10 @@ fn bad_input_gets_a_clear_error() {
     std::fs::write(&cfg, r#"{"train": {"epoch": 3}}"#).unwrap();
     let err = fails(&["train", "--normal-class", "0", "--config", cfg.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
     assert!(err.contains("unknown field `epoch`"), "{err}");
+    // A part that learns from labelled anomalies, in a protocol without them: refused, with the fix.
+    std::fs::write(&cfg, r#"{"data": {"anomaly_ratio": 0.0}}"#).unwrap();
+    let err = fails(&["train", "--normal-class", "0", "--config", cfg.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
+    assert!(err.contains("model.anomaly_discriminator") && err.contains("--anomaly-ratio 0"), "{err}");
     let quick = |extra: &[&str]| -> Vec<String> {
         ["train", "--normal-class", "0", "--profile", "quick", "--out", dir.to_str().unwrap()]
             .iter()

@@ -73,6 +73,7 @@ impl Lever {
         match self {
             Lever::Flip => cfg.train.augment = AugmentConfig { flip: 0.5, ..cfg.train.augment.clone() },
             Lever::AnomalyHead => {
+                cfg.model.anomaly_head = true;
                 cfg.loss.classification = 5.0;
                 cfg.eval.score.anomaly_head = 2.0;
             }
@@ -81,10 +82,12 @@ impl Lever {
             Lever::NormalStatistics => cfg.train.normal_statistics = true,
             Lever::CosineSchedule => cfg.train.schedule = Schedule::Cosine,
             Lever::DiscriminatorHead => {
+                cfg.model.discriminator_anomaly_head = true;
                 cfg.loss.discriminator_classification = 1.0;
                 cfg.eval.score.discriminator_head = 2.0;
             }
             Lever::Rotation => {
+                cfg.model.rotation_head = true;
                 cfg.loss.rotation = 1.0;
                 cfg.eval.score.rotation = 1.0;
                 cfg.train.rotation_share = 0.25;

@@ -5,6 +5,7 @@
 pub mod deep_sad;
 pub mod lever;
 pub mod method;
+pub mod parts;
 pub mod recipe;
 pub mod score;
 pub mod terms;
@@ -156,6 +157,20 @@ pub struct ModelConfig {
     /// s·(W′f + b′) with W′ and b′ started at the usual values / s, so each Adam step on them moves
     /// the head's effective weights s times as far (Adam's step does not grow with the gradient).
     pub head_lr_scale: f64,
+    /// D_A, the paper's anomaly discriminator: it tells labelled anomalies from their
+    /// reconstructions (`loss.anomaly_discriminator`) and G learns against it
+    /// (`loss.anomaly_adversarial`). It learns from labelled anomalies only.
+    pub anomaly_discriminator: bool,
+    /// An anomaly logit: on G's encoder in the GAN, the network's one output in the classifier
+    /// baseline; trained by `loss.classification` on the labelled anomalies, scored by
+    /// `eval.score.anomaly_head`. Not in the paper.
+    pub anomaly_head: bool,
+    /// An anomaly logit on D_N's trunk, trained by `loss.discriminator_classification` on the
+    /// labelled anomalies, scored by `eval.score.discriminator_head`. Not in the paper.
+    pub discriminator_anomaly_head: bool,
+    /// Rotation logits on D_N's trunk (which of four turns), trained by `loss.rotation` on the
+    /// normals alone, scored by `eval.score.rotation`. Not in the paper.
+    pub rotation_head: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -296,7 +311,17 @@ impl Default for DataConfig {
 
 impl Default for ModelConfig {
     fn default() -> Self {
-        ModelConfig { base_width: 64, discriminator_width: 64, skips: true, head_reads_e3: false, head_lr_scale: 1.0 }
+        ModelConfig {
+            base_width: 64,
+            discriminator_width: 64,
+            skips: true,
+            head_reads_e3: false,
+            head_lr_scale: 1.0,
+            anomaly_discriminator: true,
+            anomaly_head: false,
+            discriminator_anomaly_head: false,
+            rotation_head: false,
+        }
     }
 }
 
@@ -387,27 +412,7 @@ impl Config {
         }
         self.loss.validate()?;
         self.eval.score.validate()?;
-        let score = &self.eval.score;
-        if score.components() == 1 && score.anomaly_head > 0.0 && !(self.loss.classification > 0.0 && self.uses_anomalies()) {
-            return Err(Error::config(
-                "eval.score",
-                "the encoder head is the only score component, but no head is trained \
-                 (it needs loss.classification > 0 and anomaly_ratio > 0)",
-            ));
-        }
-        if score.components() == 1 && score.discriminator_head > 0.0 && !self.trains_discriminator_head() {
-            return Err(Error::config(
-                "eval.score",
-                "D_N's anomaly head is the only score component, but it is not trained \
-                 (it needs loss.discriminator_classification > 0 and anomaly_ratio > 0)",
-            ));
-        }
-        if score.components() == 1 && score.rotation > 0.0 && !self.trains_rotation_head() {
-            return Err(Error::config(
-                "eval.score",
-                "D_N's rotation loss is the only score component, but D_N learns no rotation (it needs loss.rotation > 0)",
-            ));
-        }
+        self.check_parts()?;
         if !(self.model.head_lr_scale.is_finite() && self.model.head_lr_scale > 0.0) {
             return Err(Error::config("model.head_lr_scale", format!("{} must be > 0", self.model.head_lr_scale)));
         }
@@ -481,21 +486,6 @@ impl Config {
     /// Whether labelled anomalies take part: they exist and a term uses them.
     pub fn uses_anomalies(&self) -> bool {
         self.data.anomaly_ratio > 0.0 && self.loss.uses_labelled()
-    }
-
-    /// Whether D_N gets an anomaly head: its term has weight and labelled anomalies exist.
-    pub fn trains_discriminator_head(&self) -> bool {
-        self.data.anomaly_ratio > 0.0 && self.loss.discriminator_classification > 0.0
-    }
-
-    /// Whether D_N gets a rotation head: its term has weight (it needs no labelled anomaly).
-    pub fn trains_rotation_head(&self) -> bool {
-        self.loss.rotation > 0.0
-    }
-
-    /// Whether D_A exists: labelled anomalies exist and one of its two terms has weight.
-    pub fn uses_anomaly_discriminator(&self) -> bool {
-        self.data.anomaly_ratio > 0.0 && (self.loss.anomaly_adversarial > 0.0 || self.loss.anomaly_discriminator > 0.0)
     }
 }
 

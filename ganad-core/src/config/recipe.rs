@@ -60,6 +60,11 @@ impl Config {
     pub fn apply_recipe(&mut self, recipe: Recipe) {
         self.recipe = recipe;
         self.loss = LossWeights::default();
+        let parts = ModelConfig::default();
+        self.model.anomaly_discriminator = parts.anomaly_discriminator;
+        self.model.anomaly_head = parts.anomaly_head;
+        self.model.discriminator_anomaly_head = parts.discriminator_anomaly_head;
+        self.model.rotation_head = parts.rotation_head;
         self.eval.score = ScoreConfig::default();
         self.train.augment = AugmentConfig::default();
         self.train.schedule = Schedule::Constant;

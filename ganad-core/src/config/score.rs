@@ -16,18 +16,16 @@ pub const N: usize = COMPONENTS.len();
 pub struct ScoreConfig {
     /// Mean ℓ1(x, G(x)) per image (its log when fused: errors are skewed).
     pub reconstruction: f64,
-    /// The encoder head's anomaly logit (ignored where no head is trained: `loss.classification`
-    /// = 0 or no labelled anomalies).
+    /// The encoder head's anomaly logit (needs `model.anomaly_head`).
     pub anomaly_head: f64,
     /// Minus the mean cosine similarity of E(x) to its `neighbours` nearest training normals.
     pub nearest_normals: f64,
     /// k of the nearest-normal distance.
     pub neighbours: usize,
-    /// D_N's anomaly logit (ignored where D_N has no head: `loss.discriminator_classification`
-    /// = 0 or no labelled anomalies).
+    /// D_N's anomaly logit (needs `model.discriminator_anomaly_head`).
     pub discriminator_head: f64,
     /// D_N's rotation loss on the image's four rotations: a normal's shape is one D_N learnt
-    /// to orient (ignored where D_N has no rotation head: `loss.rotation` = 0).
+    /// to orient (needs `model.rotation_head`).
     pub rotation: f64,
     /// Each image is also scored mirrored, and every component averaged over the two views
     /// (the nearest-normal term compares the two views' mean bottleneck). The networks train

@@ -32,6 +32,9 @@ impl Study {
     pub fn variants(self, profile: Profile, anomaly_ratio: f64) -> Vec<Variant> {
         let with_ratio = |mut c: Config| {
             c.data.anomaly_ratio = anomaly_ratio;
+            if anomaly_ratio == 0.0 {
+                c.without_labelled_parts();
+            }
             c
         };
         let paper = with_ratio(Config::recipe(Recipe::Paper, profile));

@@ -3,7 +3,7 @@
 //! same functions.
 
 use crate::baselines::deep_sad::DeepSadConfig;
-use crate::config::{AugmentConfig, CheckpointRule, Config, PrecisionChoice, Profile, Schedule};
+use crate::config::{CheckpointRule, Config, EvalConfig, ModelConfig, PatchConfig, PrecisionChoice, Profile, TrainConfig};
 use crate::data::{FashionMnist, SourceOptions, SplitData};
 use crate::error::Result;
 use crate::evaluation::evaluate::evaluate;
@@ -15,32 +15,73 @@ use crate::training::train::{EpochRecord, StepRecord, TrainState, Trainer};
 use std::path::Path;
 use std::time::Instant;
 
-/// A baseline keeps the profile's sizes and step budget and drops the GAN recipe's levers:
-/// no augmentation, constant rate, no average, the paper's score.
-fn baseline_config(cfg: &Config, loss: LossWeights) -> Config {
-    let mut c = cfg.clone();
-    c.loss = loss;
-    c.eval.score = ScoreConfig::default();
-    c.train.augment = AugmentConfig::default();
-    c.train.schedule = Schedule::Constant;
-    c.train.ema_decay = 0.0;
-    c.train.rotation_share = 1.0;
-    c
+/// A baseline's config, built from what it takes from the GAN run it stands beside: the
+/// protocol (`data`, the seeds), the profile's widths, epochs and batches (the same step
+/// budget), the optimiser's rate and β, the device, precision and reported epoch, and the
+/// threshold rule. Its loss terms and model parts are its own; everything else is the struct
+/// default (the paper's: no augmentation, constant rate, no average, the reconstruction score),
+/// none of the GAN recipe's levers.
+fn baseline_config(cfg: &Config, loss: LossWeights, parts: ModelParts) -> Config {
+    let (m, t) = (&cfg.model, &cfg.train);
+    Config {
+        recipe: cfg.recipe,
+        seed: cfg.seed,
+        data: cfg.data.clone(),
+        model: ModelConfig {
+            base_width: m.base_width,
+            discriminator_width: m.discriminator_width,
+            skips: parts.skips,
+            anomaly_discriminator: false,
+            anomaly_head: parts.anomaly_head,
+            discriminator_anomaly_head: false,
+            rotation_head: false,
+            ..ModelConfig::default()
+        },
+        loss,
+        patch: PatchConfig::default(),
+        train: TrainConfig {
+            epochs: t.epochs,
+            batch_size: t.batch_size,
+            anomaly_batch_size: t.anomaly_batch_size,
+            learning_rate: t.learning_rate,
+            beta1: t.beta1,
+            beta2: t.beta2,
+            device: t.device.clone(),
+            threads: t.threads,
+            eval_batch_size: t.eval_batch_size,
+            seed: t.seed,
+            precision: t.precision,
+            checkpoint: t.checkpoint,
+            ..TrainConfig::default()
+        },
+        eval: EvalConfig { threshold_rule: cfg.eval.threshold_rule, score: ScoreConfig::default() },
+        deep_sad: None,
+    }
 }
+
+/// The parts of a baseline's model that differ between baselines.
+struct ModelParts {
+    /// U-Net skips in G (the GAN's; the autoencoder has none).
+    skips: bool,
+    /// An anomaly logit (the classifier's one output).
+    anomaly_head: bool,
+}
+
+/// A baseline that builds no GAN part: G and D_N are made (and unused where it has no term).
+const PLAIN: ModelParts = ModelParts { skips: true, anomaly_head: false };
 
 /// The autoencoder baseline as a config: the generator without skips, ℓ1 on normals only.
 pub fn autoencoder_config(cfg: &Config) -> Config {
-    let mut ae = baseline_config(cfg, LossWeights { reconstruction: 1.0, ..LossWeights::zero() });
-    ae.model.skips = false;
-    ae
+    baseline_config(cfg, LossWeights { reconstruction: 1.0, ..LossWeights::zero() }, ModelParts { skips: false, anomaly_head: false })
 }
 
 /// The classifier baseline as a config (docs/method.md): BCE on the same normals and
-/// labelled anomalies, Adam at 1e-3 (β = 0.9, 0.999), the profile's epochs and batches (the
-/// GAN's step budget); scored by its logit.
+/// labelled anomalies, Adam at 1e-3 with PyTorch's β (0.9, 0.999), the profile's epochs and
+/// batches (the GAN's step budget); scored by its logit.
 pub fn classifier_config(cfg: &Config) -> Config {
-    let mut c = baseline_config(cfg, LossWeights { classification: 1.0, ..LossWeights::zero() });
-    c.train.learning_rate = 1e-3;
+    let mut c =
+        baseline_config(cfg, LossWeights { classification: 1.0, ..LossWeights::zero() }, ModelParts { skips: true, anomaly_head: true });
+    (c.train.learning_rate, c.train.beta1, c.train.beta2) = (1e-3, 0.9, 0.999);
     c
 }
 
@@ -48,7 +89,7 @@ pub fn classifier_config(cfg: &Config) -> Config {
 /// the full profile, [`DeepSadConfig::shortened`] in the default one, a few seconds in the quick
 /// one), PyTorch's Adam defaults, fp32, no augmentation.
 pub fn deep_sad_config(cfg: &Config, profile: Option<Profile>) -> Config {
-    let mut c = baseline_config(cfg, LossWeights { deep_sad_pretraining: 1.0, deep_sad: 1.0, ..LossWeights::zero() });
+    let mut c = baseline_config(cfg, LossWeights { deep_sad_pretraining: 1.0, deep_sad: 1.0, ..LossWeights::zero() }, PLAIN);
     let d = cfg.deep_sad.clone().unwrap_or_else(|| match profile {
         Some(Profile::Quick) => DeepSadConfig::quick(),
         Some(Profile::Full) => DeepSadConfig::default(),
@@ -69,7 +110,7 @@ pub fn method_config(method: Method, cfg: &Config, profile: Option<Profile>) -> 
         Method::Gan => cfg.clone(),
         Method::Classifier => classifier_config(cfg),
         Method::Autoencoder => autoencoder_config(cfg),
-        Method::Random => baseline_config(cfg, LossWeights::zero()),
+        Method::Random => baseline_config(cfg, LossWeights::zero(), PLAIN),
         Method::DeepSad => deep_sad_config(cfg, profile),
     }
 }

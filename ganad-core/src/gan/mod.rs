@@ -1,6 +1,7 @@
 //! The three networks of the method, each in its own VarStore (so each gets its own optimizer
-//! and its own checkpoint file): G, D_N, and D_A when labelled anomalies exist; and, when the
-//! config asks for one, a moving average of G's weights that scores in G's place.
+//! and its own checkpoint file): G, D_N, and D_A where `model.anomaly_discriminator` says so;
+//! the heads `model` names; and, when the config asks for one, a moving average of G's weights
+//! that scores in G's place.
 
 pub mod losses;
 pub mod score;
@@ -36,7 +37,7 @@ pub struct Gan {
     pub generator: Generator,
     pub normal_vs: nn::VarStore,
     pub normal_discriminator: Discriminator,
-    /// Present only when the config uses labelled anomalies.
+    /// D_A, present where `model.anomaly_discriminator`.
     pub anomaly: Option<(nn::VarStore, Discriminator)>,
     /// Present when `train.ema_decay` > 0.
     pub ema: Option<Ema>,
@@ -45,20 +46,19 @@ pub struct Gan {
 impl Gan {
     /// Fresh networks with N(0, 0.02) weights; call `tch::manual_seed` first for reproducibility.
     pub fn new(cfg: &Config, device: Device, precision: Precision) -> Self {
-        let head = cfg.loss.classification > 0.0 && cfg.uses_anomalies();
         let generator_vs = nn::VarStore::new(device);
-        let generator = Generator::new(&generator_vs.root(), &cfg.model, head, precision);
+        let generator = Generator::new(&generator_vs.root(), &cfg.model, precision);
         let normal_vs = nn::VarStore::new(device);
-        let heads = ExtraHeads { anomaly: cfg.trains_discriminator_head(), rotation: cfg.trains_rotation_head() };
+        let heads = ExtraHeads { anomaly: cfg.model.discriminator_anomaly_head, rotation: cfg.model.rotation_head };
         let normal_discriminator = Discriminator::new(&normal_vs.root(), cfg.model.discriminator_width, precision, heads);
-        let anomaly = cfg.uses_anomaly_discriminator().then(|| {
+        let anomaly = cfg.model.anomaly_discriminator.then(|| {
             let vs = nn::VarStore::new(device);
             let d = Discriminator::new(&vs.root(), cfg.model.discriminator_width, precision, ExtraHeads::default());
             (vs, d)
         });
         let ema = (cfg.train.ema_decay > 0.0).then(|| {
             let mut vs = nn::VarStore::new(device);
-            let generator = Generator::new(&vs.root(), &cfg.model, head, precision);
+            let generator = Generator::new(&vs.root(), &cfg.model, precision);
             vs.copy(&generator_vs).expect("the average has G's shape");
             vs.freeze();
             let live = generator_vs.variables();

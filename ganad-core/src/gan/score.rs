@@ -47,7 +47,8 @@ pub struct FusedScorer<'a> {
 
 impl<'a> FusedScorer<'a> {
     /// Computes the bank and the standardisation from `train_normals` (eval mode, no_grad).
-    /// `discriminator`: D_N, whose anomaly logit and rotation loss join where it has those heads.
+    /// `discriminator`: D_N, for its anomaly logit and rotation loss. A weighted component whose
+    /// head the networks lack is a bug (`Config::validate` refuses such a config): it panics.
     pub fn new(
         generator: &'a Generator,
         discriminator: Option<&'a Discriminator>,
@@ -56,15 +57,14 @@ impl<'a> FusedScorer<'a> {
         batch_size: usize,
     ) -> Self {
         let _guard = tch::no_grad_guard();
-        let mut config = config.clone();
-        if !generator.has_head() {
-            config.anomaly_head = 0.0;
-        }
-        if !discriminator.is_some_and(|d| d.has_anomaly_head()) {
-            config.discriminator_head = 0.0;
-        }
-        if !discriminator.is_some_and(|d| d.has_rotation_head()) {
-            config.rotation = 0.0;
+        let config = config.clone();
+        let heads = [
+            ("anomaly_head", config.anomaly_head, generator.has_head()),
+            ("discriminator_head", config.discriminator_head, discriminator.is_some_and(|d| d.has_anomaly_head())),
+            ("rotation", config.rotation, discriminator.is_some_and(|d| d.has_rotation_head())),
+        ];
+        for (name, weight, present) in heads {
+            assert!(weight == 0.0 || present, "eval.score.{name} has weight {weight}, but the networks lack its head");
         }
         let mut scorer = FusedScorer { generator, discriminator, config, bank: None, standard: [(0.0, 1.0); N] };
         if scorer.config.nearest_normals > 0.0 {
@@ -224,8 +224,8 @@ mod tests {
 
     /// A U-Net with an anomaly head, four channels wide, in fp32.
     fn tiny_generator(vs: &nn::VarStore) -> Generator {
-        let cfg = ModelConfig { base_width: 4, discriminator_width: 4, ..ModelConfig::default() };
-        Generator::new(&vs.root(), &cfg, true, crate::nets::Precision::Fp32)
+        let cfg = ModelConfig { base_width: 4, discriminator_width: 4, anomaly_head: true, ..ModelConfig::default() };
+        Generator::new(&vs.root(), &cfg, crate::nets::Precision::Fp32)
     }
 
     /// A discriminator four channels wide, with or without the anomaly and rotation heads.
@@ -277,13 +277,6 @@ mod tests {
         assert!(d_sd > 0.0 && d_sd != 1.0, "D_N's logit is standardised too: {d_sd}");
         assert!(r_mean > 0.0 && r_sd > 0.0 && r_sd != 1.0, "so is its rotation loss: {r_mean} {r_sd}");
         assert_eq!(fused.score_parts(&test.images).1.len(), 5);
-        // A D_N without the heads drops their weights, as a G without a head drops the head's.
-        let headless = tiny_discriminator(&vs, false);
-        let three = FusedScorer::new(&g, Some(&headless), &all, &train, 16);
-        assert_eq!(
-            three.score_parts(&test.images).1.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
-            ["reconstruction", "anomaly_head", "nearest_normals"]
-        );
         let only_d = ScoreConfig { discriminator_head: 1.0, reconstruction: 0.0, ..ScoreConfig::default() };
         let judged = FusedScorer::new(&g, Some(&d), &only_d, &train, 16);
         assert_eq!(judged.name(), "discriminator_head");
@@ -295,6 +288,15 @@ mod tests {
         let own = fused.evidence(&train.images.narrow(0, 0, 1), false)[2].double_value(&[0]);
         assert!((own + 1.0).abs() < 1e-5, "{own}");
         assert!(ScoreConfig { reconstruction: 0.0, ..ScoreConfig::default() }.validate().is_err());
+    }
+
+    #[test]
+    #[should_panic(expected = "eval.score.discriminator_head has weight 1, but the networks lack its head")]
+    fn a_weight_on_a_missing_head_is_not_dropped_silently() {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let (g, headless) = (tiny_generator(&vs), tiny_discriminator(&vs, false));
+        let judged = ScoreConfig { discriminator_head: 1.0, ..ScoreConfig::default() };
+        FusedScorer::new(&g, Some(&headless), &judged, &set(8, 1), 4);
     }
 
     #[test]

@@ -36,9 +36,9 @@ pub struct Discriminator {
 /// The heads a discriminator has beside its real/fake pair.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ExtraHeads {
-    /// The anomaly logit (D_N with `loss.discriminator_classification` > 0).
+    /// The anomaly logit (D_N with `model.discriminator_anomaly_head`).
     pub anomaly: bool,
-    /// The rotation logits (D_N with `loss.rotation` > 0).
+    /// The rotation logits (D_N with `model.rotation_head`).
     pub rotation: bool,
 }
 

@@ -52,8 +52,8 @@ pub struct Generator {
 }
 
 impl Generator {
-    /// `head`: add the anomaly head (when the classification term has weight).
-    pub fn new(p: &nn::Path, cfg: &ModelConfig, head: bool, precision: Precision) -> Self {
+    /// With the anomaly head where `cfg.anomaly_head` says so.
+    pub fn new(p: &nn::Path, cfg: &ModelConfig, precision: Precision) -> Self {
         let mut g = Self::with_skips(p, cfg.base_width, cfg.skips, precision);
         let w = cfg.base_width;
         let inputs = 8 * w * 2 * 2 + if cfg.head_reads_e3 { 4 * w * 4 * 4 } else { 0 };
@@ -65,7 +65,7 @@ impl Generator {
             let init = nn::Init::Uniform { lo: -bound, up: bound };
             nn::LinearConfig { ws_init: init, bs_init: Some(init), bias: true }
         };
-        g.head = head.then(|| nn::linear(p / "head", inputs, 1, config));
+        g.head = cfg.anomaly_head.then(|| nn::linear(p / "head", inputs, 1, config));
         g.head_reads_e3 = cfg.head_reads_e3;
         g.head_scale = cfg.head_lr_scale;
         g
@@ -172,8 +172,8 @@ mod tests {
         // The head reads e3 only when asked to.
         for reads_e3 in [false, true] {
             let vs = nn::VarStore::new(Device::Cpu);
-            let cfg = ModelConfig { base_width: 8, discriminator_width: 8, skips: true, head_reads_e3: reads_e3, head_lr_scale: 1.0 };
-            let g = Generator::new(&vs.root(), &cfg, true, Precision::Fp32);
+            let cfg = ModelConfig { base_width: 8, head_reads_e3: reads_e3, anomaly_head: true, ..ModelConfig::default() };
+            let g = Generator::new(&vs.root(), &cfg, Precision::Fp32);
             let enc = g.encode(&(Tensor::rand([3, 1, 32, 32], (Kind::Float, Device::Cpu)) * 2.0 - 1.0), false);
             let moved = Encoding {
                 e3: &enc.e3 + 1.0,
@@ -190,9 +190,9 @@ mod tests {
         let x = Tensor::rand([3, 1, 32, 32], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
         let logits = |scale: f64| {
             let vs = nn::VarStore::new(Device::Cpu);
-            let cfg = ModelConfig { base_width: 8, discriminator_width: 8, skips: true, head_reads_e3: false, head_lr_scale: scale };
+            let cfg = ModelConfig { base_width: 8, head_lr_scale: scale, anomaly_head: true, ..ModelConfig::default() };
             tch::manual_seed(7);
-            let g = Generator::new(&vs.root(), &cfg, true, Precision::Fp32);
+            let g = Generator::new(&vs.root(), &cfg, Precision::Fp32);
             let enc = g.encode(&x, false);
             let before = g.anomaly_logit(&enc).unwrap();
             tch::no_grad(|| {

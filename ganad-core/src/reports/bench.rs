@@ -344,7 +344,7 @@ struct Stepper<'a> {
 
 impl<'a> Stepper<'a> {
     fn new(cfg: &'a Config, model: &'a Model) -> Self {
-        Stepper { cfg, model, optimizers: Optimizers::new(Method::Gan, model, cfg) }
+        Stepper { cfg, model, optimizers: Optimizers::new(model, cfg) }
     }
 
     /// One warm-up step, then `runs` timed ones.

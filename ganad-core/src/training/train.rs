@@ -89,12 +89,12 @@ pub struct Optimizers {
 
 impl Optimizers {
     /// An Adam for every trained network of `model` (the moving average is not trained).
-    pub fn new(method: Method, model: &Model, cfg: &Config) -> Self {
+    pub fn new(model: &Model, cfg: &Config) -> Self {
         let list = model
             .stores()
             .into_iter()
             .filter(|(name, _)| *name != crate::gan::GENERATOR_EMA)
-            .map(|(name, vs)| (name, Adam::new(vs, adam_config(method, cfg))))
+            .map(|(name, vs)| (name, Adam::new(vs, adam_config(cfg))))
             .collect();
         Optimizers { list }
     }
@@ -144,15 +144,11 @@ pub struct Trainer<'a> {
 /// Salt for the anomaly batch order, so it differs from the normal batch order.
 const ANOMALY_ORDER_SALT: u64 = 0xA11_0BAD;
 
-/// Adam's settings per method: the classifier baseline uses PyTorch's defaults (β1 0.9) at its
-/// own rate; the GAN's networks (and Deep SAD, whose config holds PyTorch's defaults) use the
-/// config's (β1 0.5 for the GAN, the GAN custom).
-pub fn adam_config(method: Method, cfg: &Config) -> AdamConfig {
+/// Adam's settings: the config's, for every method (β1 0.5 for the GAN, the GAN custom;
+/// PyTorch's defaults in the classifier's and Deep SAD's configs).
+pub fn adam_config(cfg: &Config) -> AdamConfig {
     let t = &cfg.train;
-    match method {
-        Method::Classifier => AdamConfig { learning_rate: t.learning_rate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 },
-        _ => AdamConfig { learning_rate: t.learning_rate, beta1: t.beta1, beta2: t.beta2, eps: 1e-8, weight_decay: 0.0 },
-    }
+    AdamConfig { learning_rate: t.learning_rate, beta1: t.beta1, beta2: t.beta2, eps: 1e-8, weight_decay: 0.0 }
 }
 
 impl<'a> Trainer<'a> {
@@ -165,7 +161,7 @@ impl<'a> Trainer<'a> {
         crate::system::atomic::write_json(&run_dir.join("config.json"), cfg)?;
         tch::manual_seed(cfg.training_seed() as i64);
         let model = Model::new(method, cfg, data.device())?;
-        let optimizers = Optimizers::new(method, &model, cfg);
+        let optimizers = Optimizers::new(&model, cfg);
         Ok(Trainer {
             cfg: cfg.clone(),
             method,
@@ -241,7 +237,7 @@ impl<'a> Trainer<'a> {
         if let Some(d) = &self.cfg.deep_sad {
             return d.learning_rate_at(self.state.epochs_done);
         }
-        let base = adam_config(self.method, &self.cfg).learning_rate;
+        let base = adam_config(&self.cfg).learning_rate;
         match self.cfg.train.schedule {
             Schedule::Constant => base,
             Schedule::Cosine => {
@@ -469,13 +465,16 @@ mod tests {
         // D_N's objective carries its heads' terms: both heads learn.
         assert_ne!(d_n_head(&t, "anomaly_head.weight"), before[0]);
         assert_ne!(d_n_head(&t, "rotation_head.weight"), before[1]);
-        cfg.loss.discriminator_classification = 0.0;
-        cfg.loss.rotation = 0.0;
+        // The heads are the model's fields: without them D_N has neither, and their weights must go too.
+        (cfg.model.discriminator_anomaly_head, cfg.model.rotation_head) = (false, false);
+        assert!(Trainer::new(Method::Gan, &cfg, &data, dir.path()).is_err(), "a weight on a missing head is refused");
+        (cfg.loss.discriminator_classification, cfg.eval.score.discriminator_head) = (0.0, 0.0);
+        (cfg.loss.rotation, cfg.eval.score.rotation) = (0.0, 0.0);
         let d_n = Trainer::new(Method::Gan, &cfg, &data, dir.path()).unwrap().model;
         assert!(
             !d_n.gan().unwrap().normal_discriminator.has_anomaly_head() && !d_n.gan().unwrap().normal_discriminator.has_rotation_head()
         );
-        cfg.loss.rotation = 1.0;
+        (cfg.model.rotation_head, cfg.loss.rotation, cfg.eval.score.rotation) = (true, 1.0, 1.0);
 
         cfg.loss.latent = 0.0;
         cfg.loss.anomaly_adversarial = 0.0;
@@ -486,6 +485,8 @@ mod tests {
 
         // Normal-only: no D_A, no anomaly terms.
         cfg.data.anomaly_ratio = 0.0;
+        assert!(Trainer::new(Method::Gan, &cfg, &data, dir.path()).is_err(), "D_A cannot learn without labelled anomalies");
+        cfg.without_labelled_parts();
         let mut t = Trainer::new(Method::Gan, &cfg, &data, dir.path()).unwrap();
         assert!(t.model.gan().unwrap().anomaly.is_none());
         let record = t.step(&data.train_normal.batch(&[0, 1, 2, 3]), None).unwrap();
