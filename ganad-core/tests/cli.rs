@@ -54,6 +54,17 @@ fn the_weight_flag_lists_every_loss_term() {
     }
 }
 
+/// A reader that stops early (`ganad doctor | head -1`) ends the output quietly, not with a panic.
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ganad")).arg("doctor").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+}
+
 #[test]
 fn doctor_names_the_allocator_the_binary_links() {
     let out = ok(&["doctor"]);

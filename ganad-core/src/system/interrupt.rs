@@ -13,13 +13,16 @@ extern "C" fn on_signal(signal: libc::c_int) {
     REQUESTED.store(signal, Ordering::SeqCst);
 }
 
-/// Routes SIGTERM and SIGINT to the flag (the binary calls this once, first thing).
+/// Routes SIGTERM and SIGINT to the flag (the binary calls this once, first thing), and gives
+/// SIGPIPE back its default: `ganad doctor | head` ends quietly, as other Unix tools do, where
+/// Rust's runtime would ignore the signal and the next print would panic.
 pub fn install() {
     let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
     // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
     unsafe {
         libc::signal(libc::SIGTERM, handler);
         libc::signal(libc::SIGINT, handler);
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
