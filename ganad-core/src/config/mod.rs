@@ -69,7 +69,7 @@ pub enum Recipe {
     /// as the score, no augmentation.
     Paper,
     /// ganad's detector: the paper's networks and losses plus the levers that measured best
-    /// (results/ablation): see [`Config::apply_recipe`].
+    /// (results/ablation): see [`Config::recipe`].
     #[default]
     Ganad,
 }
