@@ -172,10 +172,16 @@ pub fn summary_wide(records: &[RunRecord]) -> Result<DataFrame> {
     if pairs {
         columns.push(Column::new("sd over pairs".into(), methods.iter().map(|m| summary[m.name()].run_sd).collect::<Vec<_>>()));
     }
-    columns.push(Column::new(
-        (if pairs { "runs" } else { "seeds" }).into(),
-        methods.iter().map(|m| summary[m.name()].per_class.values().map(|s| s.seeds as u32).max().unwrap_or(0)).collect::<Vec<_>>(),
-    ));
+    // Over pairs, every run of the method; else the seeds of its best-covered class.
+    let count = |m: &crate::experiments::run::Method| {
+        let per_class = summary[m.name()].per_class.values().map(|s| s.seeds as u32);
+        if pairs {
+            per_class.sum()
+        } else {
+            per_class.max().unwrap_or(0)
+        }
+    };
+    columns.push(Column::new((if pairs { "runs" } else { "seeds" }).into(), methods.iter().map(count).collect::<Vec<_>>()));
     if methods.iter().any(|m| summary[m.name()].overall_best_validation.is_some()) {
         columns.push(Column::new(
             "mean, best epoch on validation (extra)".into(),
