@@ -266,16 +266,13 @@ impl ConfigArgs {
             cfg.train.checkpoint = rule;
         }
         if let Some(r) = self.anomaly_ratio {
-            cfg.data.anomaly_ratio = r;
+            cfg.set_anomaly_ratio(r);
         }
         if let Some(share) = self.labelled_share {
             if !(0.0..1.0).contains(&share) {
                 bail!("--labelled-share {share} must lie in [0, 1) (Deep SAD's γ_l, e.g. 0.01)");
             }
-            cfg.data.anomaly_ratio = data::split::ratio_for_labelled_share(share, cfg.data.pollution);
-        }
-        if cfg.data.anomaly_ratio == 0.0 && (self.anomaly_ratio.is_some() || self.labelled_share.is_some()) {
-            cfg.without_labelled_parts();
+            cfg.set_anomaly_ratio(data::split::ratio_for_labelled_share(share, cfg.data.pollution));
         }
         if let Some(s) = self.seed {
             cfg.seed = s;

@@ -58,9 +58,19 @@ impl Config {
         ]
     }
 
+    /// Sets `data.anomaly_ratio`; at 0 (normal-only) also removes the parts that learn from
+    /// labelled anomalies, as [`Self::without_labelled_parts`] does. `--anomaly-ratio`,
+    /// `--labelled-share` and the ablation's ratio set it this way.
+    pub fn set_anomaly_ratio(&mut self, ratio: f64) {
+        self.data.anomaly_ratio = ratio;
+        if ratio == 0.0 {
+            self.without_labelled_parts();
+        }
+    }
+
     /// Removes the parts that learn from labelled anomalies (D_A, the encoder's and D_N's
     /// anomaly heads) with the weights of their terms and score components: the model a
-    /// protocol without labelled anomalies can train. `--anomaly-ratio 0` applies it.
+    /// protocol without labelled anomalies can train.
     pub fn without_labelled_parts(&mut self) {
         for part in self.parts() {
             if part.needs_labels {
@@ -147,5 +157,10 @@ mod tests {
         let m = &c.model;
         assert_eq!((m.anomaly_discriminator, m.anomaly_head, m.discriminator_anomaly_head, m.rotation_head), (false, false, false, true));
         assert_eq!((c.loss.classification, c.eval.score.anomaly_head, c.loss.rotation), (0.0, 0.0, 1.0));
+        let mut set = Config::recipe(Recipe::Ganad, Profile::Quick);
+        set.set_anomaly_ratio(0.0);
+        assert_eq!(set, c, "setting the ratio to 0 removes the same parts");
+        set.set_anomaly_ratio(0.02);
+        assert_eq!((set.data.anomaly_ratio, set.model.anomaly_head), (0.02, false), "a ratio above 0 adds no part back");
     }
 }

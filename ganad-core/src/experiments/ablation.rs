@@ -31,10 +31,7 @@ pub struct Variant {
 impl Study {
     pub fn variants(self, profile: Profile, anomaly_ratio: f64) -> Vec<Variant> {
         let with_ratio = |mut c: Config| {
-            c.data.anomaly_ratio = anomaly_ratio;
-            if anomaly_ratio == 0.0 {
-                c.without_labelled_parts();
-            }
+            c.set_anomaly_ratio(anomaly_ratio);
             c
         };
         let paper = with_ratio(Config::recipe(Recipe::Paper, profile));

@@ -237,7 +237,7 @@ impl<'a> Trainer<'a> {
         if let Some(d) = &self.cfg.deep_sad {
             return d.learning_rate_at(self.state.epochs_done);
         }
-        let base = adam_config(&self.cfg).learning_rate;
+        let base = self.cfg.train.learning_rate;
         match self.cfg.train.schedule {
             Schedule::Constant => base,
             Schedule::Cosine => {
