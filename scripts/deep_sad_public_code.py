@@ -11,7 +11,7 @@ the test AUROC of the last epoch on the full test split.
 --transfer picks how the autoencoder's weights reach the network:
   none     as their code does: the autoencoder's keys carry an `encoder.` prefix, so
            `init_network_weights_from_pretraining` copies nothing and the network starts from its
-           random initialisation with fresh BatchNorm statistics (their issue #9). The
+           random initialisation with fresh BatchNorm statistics. The
            pretraining then changes nothing but the random stream, and is skipped.
   encoder  as the paper describes: the encoder's weights and BatchNorm statistics after
            pretraining.
