@@ -7,6 +7,7 @@ A one-file transcription of `lukasruff/Deep-SAD-PyTorch` for `fmnist_LeNet`: the
 forward pass over the training batches, their objective (η = 1, ε 1e-6), Adam with their
 weight decays, MultiStepLR stepped before each epoch, batches of 128 with the last dropped, and
 the test AUROC of the last epoch on the full test split.
+The dataset is the one `ganad data check` finds and verifies (build ganad first: `make setup`).
 
 --transfer picks how the autoencoder's weights reach the network:
   none     as their code does: the autoencoder's keys carry an `encoder.` prefix, so
@@ -29,6 +30,7 @@ import json
 import os
 import pathlib
 import platform
+import re
 import subprocess
 import time
 
@@ -40,15 +42,27 @@ import torch.nn as nn
 import torch.nn.functional as F
 from sklearn.metrics import roc_auc_score
 
-DATA = pathlib.Path(os.environ.get("GANAD_DATA", "/usr/share/datasets/fashion-mnist"))
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 PUBLISHED = {0.0: 89.2, 0.01: 90.0, 0.05: 90.5, 0.1: 91.3, 0.2: 91.0}  # Deep SAD, F-MNIST, γ_p = 0.1
 
 
-def idx_file(name, offset):
-    path = DATA / name
+def verified_data_dir():
+    """Where `ganad data check` finds the dataset (its search order) with every checksum right."""
+    ganad = ROOT / "target" / "release" / "ganad"
+    if not ganad.exists():
+        raise SystemExit(f"{ganad} is missing: run `make setup` first (it builds ganad, which finds and checks the dataset)")
+    check = subprocess.run([str(ganad), "data", "check"], capture_output=True, text=True)
+    found = re.search(r"verified at (.+?) \(sha256", check.stdout)
+    if check.returncode != 0 or not found:
+        raise SystemExit(f"`ganad data check` did not verify the dataset:\n{check.stdout}{check.stderr}")
+    return pathlib.Path(found.group(1))
+
+
+def idx_file(data, name, offset):
+    path = data / name
     if not path.exists():
-        path = DATA / (name + ".gz")
+        path = data / (name + ".gz")
     raw = gzip.open(path).read() if path.suffix == ".gz" else path.read_bytes()
     return np.frombuffer(raw, np.uint8, offset=offset)
 
@@ -129,8 +143,9 @@ def run(args):
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
     torch.set_num_threads(1)
-    train_x, train_y = idx_file("train-images-idx3-ubyte", 16).reshape(-1, 28, 28), idx_file("train-labels-idx1-ubyte", 8)
-    test_x, test_y = idx_file("t10k-images-idx3-ubyte", 16).reshape(-1, 28, 28), idx_file("t10k-labels-idx1-ubyte", 8)
+    data = verified_data_dir()
+    train_x, train_y = idx_file(data, "train-images-idx3-ubyte", 16).reshape(-1, 28, 28), idx_file(data, "train-labels-idx1-ubyte", 8)
+    test_x, test_y = idx_file(data, "t10k-images-idx3-ubyte", 16).reshape(-1, 28, 28), idx_file(data, "t10k-labels-idx1-ubyte", 8)
     idx, semi, sizes = semisupervised_split(train_y, args.normal, args.known, args.labelled_share, args.pollution)
     x = torch.tensor(train_x[idx], dtype=torch.float32).unsqueeze(1) / 255.0
     semi = torch.tensor(semi)
@@ -182,7 +197,7 @@ def run(args):
         epochs=args.epochs, pretrain_epochs=args.epochs if args.transfer == "encoder" else 0,
         milestone=args.milestone, seed=args.seed, split_sizes=dict(train=sizes, test=len(yt)),
         test_auroc=history[-1][1], auroc_every_10_epochs=history, wall_s=round(time.time() - started, 1),
-        provenance=provenance()), scores, test_y
+        provenance=provenance()), scores, test_y, yt
 
 
 def provenance():
@@ -245,8 +260,8 @@ def main():
     args.name = (f"class{args.normal}" + (f"-known{args.known}-labelled{args.labelled_share}" if args.labelled_share > 0 else "")
                  + f"-pollution{args.pollution}-transfer-{args.transfer}-epochs{args.epochs}-seed{args.seed}")
     args.out.mkdir(parents=True, exist_ok=True)
-    record, scores, classes = run(args)
-    table = pa.table({"class": classes.astype(np.int64), "label": (classes != args.normal).astype(np.int64), "score": scores.astype(np.float64)})
+    record, scores, classes, labels = run(args)
+    table = pa.table({"class": classes.astype(np.int64), "label": labels.astype(np.int64), "score": scores.astype(np.float64)})
     write_atomic(args.out / f"{args.name}.parquet", lambda p: pq.write_table(table, p))
     write_atomic(args.out / f"{args.name}.json", lambda p: p.write_text(json.dumps(record, indent=1) + "\n"))
 
