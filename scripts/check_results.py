@@ -3,7 +3,9 @@ scikit-learn (to 1e-9), its run.json stays under 100 KB and names the commit tha
 that reports its last epoch records that epoch's AUROC as the one it reports. A sweep summary's
 headline AUROCs (each run's last epoch) recompute from the Parquet scores where the runs report
 their last epoch, its means from its runs, and its AUROC against each anomaly class alone from
-the Parquet scores too.
+the Parquet scores too. The runs of scripts/deep_sad_public_code.py (<run>.json beside
+<run>.parquet) recompute their test AUROC too, were made from a committed tree, and their
+summary.md is the table of them.
 
     python scripts/check_results.py [RESULTS_DIR]
 """
@@ -35,6 +37,26 @@ for path in runs:
     reports_last = run["config"]["train"].get("checkpoint") == "last"
     if reports_last and run.get("last_epoch") and run["last_epoch"]["test_auroc"] != ours:
         problems.append(f"{path}: reports its last epoch, but last_epoch.test_auroc {run['last_epoch']['test_auroc']!r} is not the reported {ours!r}")
+
+# Runs of the PyTorch transcription of Deep SAD's public code: DIR/<run>.json beside DIR/<run>.parquet.
+script_runs = [p for p in sorted(root.rglob("*.json")) if p.name not in ("run.json", "summary.json") and p.with_suffix(".parquet").exists()]
+for path in script_runs:
+    run = json.loads(path.read_text())
+    scores = pq.read_table(path.with_suffix(".parquet")).to_pydict()
+    theirs = roc_auc_score(scores["label"], scores["score"])
+    if not abs(run["test_auroc"] - theirs) <= 1e-9:
+        problems.append(f"{path}: test AUROC {run['test_auroc']!r}, {theirs!r} by scikit-learn from {path.with_suffix('.parquet').name}")
+    if len(scores["score"]) != run["split_sizes"]["test"]:
+        problems.append(f"{path}: {len(scores['score'])} test scores for {run['split_sizes']['test']} test images")
+    if run["provenance"]["commit"] in ("", "unknown") or run["provenance"]["dirty"]:
+        problems.append(f"{path}: made at commit {run['provenance']['commit']!r} with uncommitted changes: rerun it from a clean tree")
+if script_runs:  # their table is the transcription's own (which imports torch: only when needed)
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+    from deep_sad_public_code import summary_text
+for folder in sorted({p.parent for p in script_runs}):
+    if not (folder / "summary.md").exists() or (folder / "summary.md").read_text() != summary_text(folder):
+        problems.append(f"{folder}/summary.md is not the table of its runs: python scripts/deep_sad_public_code.py --summarise {folder}")
+
 
 def mean(values):
     return sum(values) / len(values)
@@ -101,5 +123,6 @@ for path in summaries:
 if problems:
     sys.exit("\n".join(problems))
 print(f"ok: {len(runs)} runs under {root}: test AUROC recomputed from Parquet by scikit-learn to 1e-9")
+print(f"ok: {len(script_runs)} runs of the Deep SAD transcription: test AUROC recomputed from Parquet to 1e-9")
 print(f"ok: {len(summaries)} summaries: AUROC against each anomaly class recomputed to 1e-9, every run as its summary says")
 print(f"ok: {reports} report runs as their HTML reports say")

@@ -213,7 +213,8 @@ def write_atomic(path, write):
     os.replace(tmp, path)
 
 
-def summarise(out):
+def summary_text(out):
+    """The table of DIR/*.json runs, as DIR/summary.md holds it."""
     runs = [json.loads(p.read_text()) for p in sorted(out.glob("*.json")) if p.name != "summary.json"]
     groups = {}
     for r in runs:
@@ -221,20 +222,28 @@ def summarise(out):
     lines = ["Deep SAD as Ruff et al.'s public code runs it (`scripts/deep_sad_public_code.py`, a PyTorch",
              "transcription): test AUROC of the last epoch on the full test split, one seed.", "",
              "| γ_l | γ_p | weights from pretraining | epochs | " + " | ".join(f"{i} {n}" for i, n in enumerate(CLASSES))
-             + " | mean | runs | published |", "|" + "---|" * 17]
+             + " | mean | runs | published | mean, best recorded epoch by test AUROC (oracle) |", "|" + "---|" * 18]
     for (g_l, g_p, transfer, epochs), rs in sorted(groups.items()):
-        by_class = {}
+        by_class, oracle = {}, {}
         for r in rs:
             by_class.setdefault(r["normal_class"], []).append(r["test_auroc"])
+            oracle.setdefault(r["normal_class"], []).append(max(auroc for _, auroc in r["auroc_every_10_epochs"]))
         cells = [f"{np.mean(by_class[c]):.3f}" if c in by_class else "—" for c in range(10)]
         mean = np.mean([np.mean(v) for v in by_class.values()])
         published = PUBLISHED.get(g_l) if g_p == 0.1 else None
         lines.append(f"| {g_l} | {g_p} | {'none (as their code runs)' if transfer == 'none' else 'encoder'} | {epochs} | "
-                     + " | ".join(cells) + f" | {mean:.3f} | {len(rs)} | {published if published else '—'} |")
+                     + " | ".join(cells) + f" | {mean:.3f} | {len(rs)} | {published if published else '—'} | {np.mean([np.mean(v) for v in oracle.values()]):.3f} |")
     lines += ["", "Mean over the normal classes run (each the mean over its known anomaly classes run);"
-              " published: Ruff et al.'s F-MNIST mean over the 90 pairs at that γ_l (γ_p = 0.1)."]
-    write_atomic(out / "summary.md", lambda p: p.write_text("\n".join(lines) + "\n"))
-    print("\n".join(lines))
+              " published: Ruff et al.'s F-MNIST mean over the 90 pairs at that γ_l (γ_p = 0.1).",
+              "The last column picks each run's epoch by its test AUROC (every 10th epoch): an oracle no method has,"
+              " shown only to say how high any epoch of the schedule gets."]
+    return "\n".join(lines) + "\n"
+
+
+def summarise(out):
+    text = summary_text(out)
+    write_atomic(out / "summary.md", lambda p: p.write_text(text))
+    print(text, end="")
 
 
 def main():

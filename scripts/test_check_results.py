@@ -1,6 +1,6 @@
 """The results check catches an overwritten run: a copy of the committed reports, with one run
 replaced the way a notebook rerun would replace it, must fail scripts/check_results.py, and the
-untouched copy must pass.
+untouched copy must pass; a run of the Deep SAD transcription whose scores were rewritten must fail too.
 
     python scripts/test_check_results.py
 """
@@ -10,6 +10,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 here = pathlib.Path(__file__).resolve().parent
 results = here.parent / "results"
@@ -42,4 +45,16 @@ with tempfile.TemporaryDirectory() as tmp:
     (reports / "runs" / "ae-class0" / "config.json").write_text(json.dumps(config))
     code, out = check(reports)
     assert code != 0 and "ae-class0: config.json" in out, f"a rewritten config passes the check:\n{out}"
-print("ok: the results check fails on an overwritten run and passes the committed ones")
+
+    # A run of the Deep SAD transcription whose Parquet scores no longer give its AUROC.
+    public = pathlib.Path(tmp) / "deep-sad-public-code"
+    shutil.copytree(results / "deep-sad-public-code", public)
+    code, out = check(public)
+    assert code == 0, f"the untouched copy of results/deep-sad-public-code fails:\n{out}"
+    scores_file = sorted(public.glob("*.parquet"))[0]
+    table = pq.read_table(scores_file).to_pydict()
+    table["score"] = table["score"][::-1]
+    pq.write_table(pa.table(table), scores_file)
+    code, out = check(public)
+    assert code != 0 and scores_file.name in out, f"scores that no longer give the run's AUROC pass the check:\n{out}"
+print("ok: the results check fails on an overwritten run or rewritten scores and passes the committed ones")
