@@ -27,6 +27,11 @@ FOLDERS = {
                           "make deep-sad-protocol", "Every run reports its last epoch."),
     "deep-sad-unlabelled": ("Deep SAD's protocol without labels (γ_l = 0, γ_p = 0.1): the reproduction of Deep SAD (then Deep SVDD-like), ten classes, one seed.",
                             "make deep-sad-unlabelled", "Every run reports its last epoch."),
+    "deep-sad-public-code": ("Deep SAD as Ruff et al.'s public code runs it, through its PyTorch transcription: their split, network, centre, "
+                             "objective and 150-epoch schedule, no weight copied from pretraining (as their code does), one seed; ten classes at "
+                             "γ_l = 0 and ten pairs (each class with the next one known) at γ_l = 0.01, both at γ_p = 0.1.",
+                             "python scripts/deep_sad_public_code.py --normal C [--labelled-share 0.01] --out results/deep-sad-public-code",
+                             "Every run reports its last epoch; summary.md is written by the same script's --summarise."),
     "deep-sad-schedule": ("Deep SAD with Ruff et al.'s full schedule (150 + 150 epochs, the rate a tenth from epoch 50) on the protocol without labels, "
                           "beside the default profile's 30 + 30 (results/deep-sad-unlabelled): the measurement behind the shortened schedule.",
                           "ganad sweep --classes 0-9 --methods deep-sad --anomaly-ratio 0 --pollution 0.1 --validation-share 0 "
@@ -92,7 +97,8 @@ for name, (what, command, rule) in FOLDERS.items():
     files = ", ".join(f"`{f}`" for f in ["summary.md", "anomaly_classes.md", "pairs.md", "labels_curve.md", "ablation.md", "precision.md"] if (folder / f).exists())
     text = f"# {name}\n\n{what}\n\nMade by `{command}`. {rule}\n"
     if files:
-        text += f"\nThe tables: {files}; every run's config, seed and commit are in its `run.json`.\n"
+        record = "`run.json`" if any(folder.rglob("run.json")) else "`<run>.json`, beside its scores in `<run>.parquet`"
+        text += f"\nThe tables: {files}; every run's config, seed and commit are in its {record}.\n"
     write(folder / "README.md", text)
 
 for lead, (change, verdict) in LEADS.items():
