@@ -123,6 +123,6 @@ for path in summaries:
 if problems:
     sys.exit("\n".join(problems))
 print(f"ok: {len(runs)} runs under {root}: test AUROC recomputed from Parquet by scikit-learn to 1e-9")
-print(f"ok: {len(script_runs)} runs of the Deep SAD transcription: test AUROC recomputed from Parquet to 1e-9")
+print(f"ok: {len(script_runs)} runs of the Deep SAD transcription: test AUROC recomputed from Parquet to 1e-9, their summary.md their table")
 print(f"ok: {len(summaries)} summaries: AUROC against each anomaly class recomputed to 1e-9, every run as its summary says")
 print(f"ok: {reports} report runs as their HTML reports say")
