@@ -30,7 +30,7 @@ FOLDERS = {
     "deep-sad-public-code": ("Deep SAD as Ruff et al.'s public code runs it, through its PyTorch transcription: their split, network, centre, "
                              "objective and 150-epoch schedule, no weight copied from pretraining (as their code does), one seed; ten classes at "
                              "γ_l = 0 and ten pairs (each class with the next one known) at γ_l = 0.01, both at γ_p = 0.1.",
-                             "python scripts/deep_sad_public_code.py --normal C [--labelled-share 0.01] --out results/deep-sad-public-code",
+                             "make deep-sad-public-code",
                              "Every run reports its last epoch; summary.md is written by the same script's --summarise."),
     "deep-sad-schedule": ("Deep SAD with Ruff et al.'s full schedule (150 + 150 epochs, the rate a tenth from epoch 50) on the protocol without labels, "
                           "beside the default profile's 30 + 30 (results/deep-sad-unlabelled): the measurement behind the shortened schedule.",
