@@ -20,16 +20,25 @@ from sklearn.metrics import roc_auc_score
 root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "results")
 runs = sorted(root.rglob("run.json"))
 problems = []
+
+
+def recomputed_scores(path, reported, scores_file, n_test):
+    """A run's test scores, with a problem noted where scikit-learn's AUROC of them is not the one
+    the run reports, or where they are not one per test image."""
+    scores = pq.read_table(scores_file).to_pydict()
+    theirs = roc_auc_score(scores["label"], scores["score"])
+    if not abs(reported - theirs) <= 1e-9:
+        problems.append(f"{path}: test AUROC {reported!r} recorded, {theirs!r} by scikit-learn from {scores_file.name}")
+    if len(scores["score"]) != n_test:
+        problems.append(f"{path}: {len(scores['score'])} test scores for {n_test} test images")
+    return scores
+
+
 test_scores = {}  # run directory → its test scores, read once for both checks
 for path in runs:
     run = json.loads(path.read_text())
-    scores = test_scores[path.parent] = pq.read_table(path.parent / "test_scores.parquet").to_pydict()
     ours = run["evaluation"]["test"]["auroc"]
-    theirs = roc_auc_score(scores["label"], scores["score"])
-    if not abs(ours - theirs) <= 1e-9:
-        problems.append(f"{path}: test AUROC {ours!r} in run.json, {theirs!r} by scikit-learn from the Parquet scores")
-    if len(scores["score"]) != run["split_sizes"]["test"]:
-        problems.append(f"{path}: {len(scores['score'])} test scores for {run['split_sizes']['test']} test images")
+    test_scores[path.parent] = recomputed_scores(path, ours, path.parent / "test_scores.parquet", run["split_sizes"]["test"])
     if path.stat().st_size >= 100_000:
         problems.append(f"{path}: {path.stat().st_size} bytes (keep run.json under 100 KB)")
     if run["provenance"]["commit"] in ("", "unknown"):
@@ -42,12 +51,7 @@ for path in runs:
 script_runs = [p for p in sorted(root.rglob("*.json")) if p.name not in ("run.json", "summary.json") and p.with_suffix(".parquet").exists()]
 for path in script_runs:
     run = json.loads(path.read_text())
-    scores = pq.read_table(path.with_suffix(".parquet")).to_pydict()
-    theirs = roc_auc_score(scores["label"], scores["score"])
-    if not abs(run["test_auroc"] - theirs) <= 1e-9:
-        problems.append(f"{path}: test AUROC {run['test_auroc']!r}, {theirs!r} by scikit-learn from {path.with_suffix('.parquet').name}")
-    if len(scores["score"]) != run["split_sizes"]["test"]:
-        problems.append(f"{path}: {len(scores['score'])} test scores for {run['split_sizes']['test']} test images")
+    recomputed_scores(path, run["test_auroc"], path.with_suffix(".parquet"), run["split_sizes"]["test"])
     if run["provenance"]["commit"] in ("", "unknown") or run["provenance"]["dirty"]:
         problems.append(f"{path}: made at commit {run['provenance']['commit']!r} with uncommitted changes: rerun it from a clean tree")
 if script_runs:  # their table is the transcription's own (which imports torch: only when needed)

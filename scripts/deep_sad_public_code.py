@@ -223,17 +223,17 @@ def summary_text(out):
              "transcription): test AUROC of the last epoch on the full test split, one seed.", "",
              "| γ_l | γ_p | known anomaly class | weights from pretraining | epochs | " + " | ".join(f"{i} {n}" for i, n in enumerate(CLASSES))
              + " | mean | runs | published | mean, best recorded epoch by test AUROC (oracle) |", "|" + "---|" * 19]
+    mean_over_classes = lambda per_class: np.mean([np.mean(v) for v in per_class.values()])
     for (g_l, g_p, transfer, epochs), rs in sorted(groups.items()):
         by_class, oracle = {}, {}
         for r in rs:
             by_class.setdefault(r["normal_class"], []).append(r["test_auroc"])
             oracle.setdefault(r["normal_class"], []).append(max(auroc for _, auroc in r["auroc_every_10_epochs"]))
         cells = [f"{np.mean(by_class[c]):.3f}" if c in by_class else "—" for c in range(10)]
-        mean = np.mean([np.mean(v) for v in by_class.values()])
         published = f"{PUBLISHED[g_l] / 100:.3f}" if g_p == 0.1 and g_l in PUBLISHED else "—"
         known = "—" if g_l == 0 else "c + 1" if all(r["known_anomaly_class"] == (r["normal_class"] + 1) % 10 for r in rs) else "various"
         lines.append(f"| {g_l} | {g_p} | {known} | {'none (as their code runs)' if transfer == 'none' else 'encoder'} | {epochs} | "
-                     + " | ".join(cells) + f" | {mean:.3f} | {len(rs)} | {published} | {np.mean([np.mean(v) for v in oracle.values()]):.3f} |")
+                     + " | ".join(cells) + f" | {mean_over_classes(by_class):.3f} | {len(rs)} | {published} | {mean_over_classes(oracle):.3f} |")
     lines += ["", "Mean over the normal classes run (each the mean over its known anomaly classes run);"
               " published: Ruff et al.'s F-MNIST mean over the 90 pairs at that γ_l (γ_p = 0.1).",
               "The last column picks each run's epoch by its test AUROC (every 10th epoch): an oracle no method has,"
