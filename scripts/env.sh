@@ -6,7 +6,8 @@ export GANAD_CACHE="${GANAD_CACHE:-$HOME/.cache/ganad}"
 export GANAD_VENV="$GANAD_CACHE/venv"
 case ":$PATH:" in
   *":$GANAD_VENV/bin:"*) ;;
-  *) export PATH="$GANAD_VENV/bin:$HOME/.cargo/bin:$PATH" ;;
+  # cargo install puts evcxr_jupyter in CARGO_INSTALL_ROOT's bin when that is set.
+  *) export PATH="$GANAD_VENV/bin:${CARGO_INSTALL_ROOT:+$CARGO_INSTALL_ROOT/bin:}$HOME/.cargo/bin:$PATH" ;;
 esac
 # tch's build finds libtorch inside the torch wheel of the venv's python.
 export LIBTORCH_USE_PYTORCH=1
