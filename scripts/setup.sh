@@ -4,26 +4,9 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$GANAD_ROOT"
+# Each step says when it began, so a slow setup shows where its time went.
 step() { printf '\n== %s (at %d s)\n' "$*" "$((SECONDS - t0))"; }
 t0=$SECONDS
-
-step "rust toolchain pieces"
-for c in rust-src rustfmt clippy; do
-  rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
-done
-# evcxr_jupyter builds in the background while pip downloads and ganad builds: the install is long
-# and mostly single-crate waits, so overlapping it fills both cores (we wait for it before the kernel).
-evcxr_pid=
-evcxr_log="$GANAD_CACHE/evcxr-install.log"
-if cargo install --list | grep -q "^evcxr_jupyter v$GANAD_EVCXR_VERSION:"; then
-  echo "evcxr_jupyter $GANAD_EVCXR_VERSION present"
-else
-  echo "installing evcxr_jupyter $GANAD_EVCXR_VERSION in the background (once; log: $evcxr_log)"
-  mkdir -p "$GANAD_CACHE"
-  cargo install --locked evcxr_jupyter --version "$GANAD_EVCXR_VERSION" > "$evcxr_log" 2>&1 &
-  evcxr_pid=$!
-  trap '[ -n "$evcxr_pid" ] && kill "$evcxr_pid" 2>/dev/null; true' EXIT
-fi
 
 step "python environment ($GANAD_VENV)"
 want_hash=$(sha256sum requirements.txt | cut -c1-16)
@@ -63,19 +46,15 @@ else
   echo "no tcmalloc and no apt as root: ganad uses glibc's malloc (slower on small batches)"
 fi
 
-step "cargo build --release"
-cargo build --release --quiet
-
-if [ -n "$evcxr_pid" ]; then
-  echo "waiting for evcxr_jupyter's install"
-  if ! wait "$evcxr_pid"; then
-    evcxr_pid=
-    tail -n 30 "$evcxr_log"
-    echo "error: installing evcxr_jupyter $GANAD_EVCXR_VERSION failed (above: the end of $evcxr_log); fix what it names and rerun scripts/setup.sh" >&2
-    exit 1
-  fi
-  evcxr_pid=
-  echo "evcxr_jupyter $GANAD_EVCXR_VERSION installed"
+step "rust toolchain pieces"
+for c in rust-src rustfmt clippy; do
+  rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
+done
+if cargo install --list | grep -q "^evcxr_jupyter v$GANAD_EVCXR_VERSION:"; then
+  echo "evcxr_jupyter $GANAD_EVCXR_VERSION present"
+else
+  echo "installing evcxr_jupyter $GANAD_EVCXR_VERSION (10–25 min on 2 cores, once)"
+  cargo install --locked evcxr_jupyter --version "$GANAD_EVCXR_VERSION"
 fi
 
 step "notebook kernel $GANAD_KERNEL"
@@ -109,5 +88,7 @@ else:
     print("up to date")
 PY
 
+step "cargo build --release"
+cargo build --release --quiet
 if [ "${GANAD_DOWNLOAD:-}" = 1 ]; then target/release/ganad data check --download; fi
 echo "setup done in $((SECONDS - t0)) s"
