@@ -51,6 +51,18 @@ enum Command {
         #[arg(long)]
         rescore: bool,
     },
+    /// Score a finished GAN run's weights under another score config and write the result as a
+    /// run of its own (score studies without retraining; the run must report its last epoch).
+    Rescore {
+        /// The finished GAN run (with the checkpoint of the epoch it reports).
+        run: PathBuf,
+        /// Changes to the run's `eval.score`, as JSON, e.g. '{"anomaly_head": 0, "discriminator_head": 0}'.
+        #[arg(long)]
+        score: String,
+        /// Where the rescored run goes.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// One-vs-rest over several classes and seeds; writes every run and a summary table.
     Sweep(SweepArgs),
     /// The labels curve from DIR's sweeps (one per anomaly ratio, `DIR/ratio*`): writes
@@ -230,6 +242,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Baseline { kind, args } => experiment_command(kind, args),
         Command::Eval { run, threshold_rule, rescore } => eval(&run, threshold_rule, rescore),
+        Command::Rescore { run, score, out } => rescore(&run, &score, &out),
         Command::Sweep(args) => sweep(args),
         Command::Ablation(args) => ablation(args),
         Command::LabelsCurve { dir } => labels_curve(&dir),
@@ -455,6 +468,21 @@ fn eval(run: &Path, rule: Option<ThresholdRule>, rescore: bool) -> Result<()> {
         )?;
     }
     print_summary(&record)?;
+    Ok(())
+}
+
+fn rescore(run: &Path, changes: &str, out: &Path) -> Result<()> {
+    let source = RunRecord::load(run).with_context(|| format!("loading {}", run.display()))?;
+    let score = ganad_core::rescore::changed_score(&source.config.eval.score, changes)?;
+    let record = ganad_core::rescore::rescore(run, score, out)?;
+    println!(
+        "{} rescored: test AUROC {:.5} (it reported {:.5})",
+        run.display(),
+        record.evaluation.test.auroc,
+        source.evaluation.test.auroc
+    );
+    print_summary(&record)?;
+    println!("wrote {}", out.join(RunRecord::FILE).display());
     Ok(())
 }
 

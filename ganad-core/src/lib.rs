@@ -23,7 +23,7 @@ pub mod error;
 pub use baselines::deep_sad;
 pub use config::{lever, method, recipe};
 pub use evaluation::{evaluate, metrics};
-pub use experiments::{ablation, experiment, protocol, run, summary, sweep};
+pub use experiments::{ablation, experiment, protocol, rescore, run, summary, sweep};
 pub use gan::{losses, score};
 pub use reports::{bench, comparison, notebook, plots, reference, studies, summaries, tables};
 pub use system::{atomic, device, interrupt, lock, tempdir};

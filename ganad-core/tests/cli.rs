@@ -179,6 +179,25 @@ fn quick_training_is_complete_and_reproducible() {
     assert!(out.contains(&format!("test AUROC {auroc:.5}")), "{out}");
     // A finished run is not overwritten.
     assert!(fails(&["train", "--normal-class", "0", "--profile", "quick", "--out", a.to_str().unwrap()]).contains("already holds"));
+
+    // `ganad rescore` writes a run of its own: unchanged, it is the run; changed, it records both.
+    let (same, reconstruction) = (tmp.path().join("same"), tmp.path().join("reconstruction"));
+    ok(&["rescore", a.to_str().unwrap(), "--score", "{}", "--out", same.to_str().unwrap()]);
+    let rs = RunRecord::load(&same).unwrap();
+    assert_eq!((rs.test_scores.clone(), rs.evaluation.test.auroc), (ra.test_scores.clone(), auroc));
+    assert_eq!(rs.rescored_from.as_ref().unwrap().run, a.to_str().unwrap());
+    let only = r#"{"anomaly_head": 0, "nearest_normals": 0, "discriminator_head": 0, "rotation": 0}"#;
+    ok(&["rescore", a.to_str().unwrap(), "--score", only, "--out", reconstruction.to_str().unwrap()]);
+    let rr = RunRecord::load(&reconstruction).unwrap();
+    assert_eq!(rr.config.eval.score.components(), 1);
+    assert_eq!(rr.rescored_from.as_ref().unwrap().score, ra.config.eval.score);
+    assert_eq!(rr.rescored_from.as_ref().unwrap().test_auroc, auroc);
+    assert_eq!(rr.last_epoch.as_ref().unwrap().test_auroc, rr.evaluation.test.auroc);
+    assert_ne!(rr.test_scores, ra.test_scores, "the reconstruction error alone is another score");
+    assert_eq!(rr.history, ra.history, "the training is the source's");
+    let err = fails(&["rescore", a.to_str().unwrap(), "--score", r#"{"rotaton": 0}"#, "--out", tmp.path().join("typo").to_str().unwrap()]);
+    assert!(err.contains("rotaton"), "{err}");
+    assert!(fails(&["rescore", a.to_str().unwrap(), "--score", "{}", "--out", same.to_str().unwrap()]).contains("already holds"));
 }
 
 #[test]
@@ -187,6 +206,9 @@ fn random_baseline_is_at_chance() {
     let out = ok(&["baseline", "--kind", "random", "--normal-class", "0", "--profile", "quick", "--out", tmp.path().to_str().unwrap()]);
     let auroc = run_json(tmp.path())["evaluation"]["test"]["auroc"].as_f64().unwrap();
     assert!((0.45..=0.55).contains(&auroc), "{auroc}\n{out}");
+    let rescored = tmp.path().join("rescored");
+    let err = fails(&["rescore", tmp.path().to_str().unwrap(), "--score", "{}", "--out", rescored.to_str().unwrap()]);
+    assert!(err.contains("only a GAN run"), "{err}");
 }
 
 /// Regression: the checkpoint dropped Adam's moments, so a run killed and resumed

@@ -223,6 +223,7 @@ pub fn run(
         last_epoch,
         best_validation_epoch,
         evaluation,
+        rescored_from: None,
         history: state.history,
         validation_scores,
         test_scores,

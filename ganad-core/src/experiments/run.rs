@@ -89,6 +89,18 @@ pub struct EpochResult {
     pub test_auroc: f64,
 }
 
+/// The run a rescored run (`ganad rescore`) took its weights from, and what that run reported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RescoredFrom {
+    /// The source run's directory, as given to `ganad rescore`.
+    pub run: String,
+    /// The commit that trained it.
+    pub commit: String,
+    /// Its score config and the test AUROC it reported under that score.
+    pub score: crate::config::score::ScoreConfig,
+    pub test_auroc: f64,
+}
+
 /// Everything one run produced. `run.json` holds the headline numbers (small: under 100 KB);
 /// the per-image scores and the per-step history live beside it in Parquet files.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -118,6 +130,10 @@ pub struct RunRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub best_validation_epoch: Option<EpochResult>,
     pub evaluation: Evaluation,
+    /// Set where the scores come from another run's weights under another score config
+    /// (`ganad rescore`); the epochs and history are then that run's training.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rescored_from: Option<RescoredFrom>,
     /// One record per optimisation step, with every loss term (None = not computed): `history.parquet`.
     #[serde(skip)]
     pub history: Vec<StepRecord>,
