@@ -85,6 +85,31 @@ def runs_table(folder):
     return "\n".join(rows) + "\n"
 
 
+SCORE_VARIANTS = ["reconstruction", "nearest-normals", "rotation", "anomaly-head", "discriminator-head", "label-free"]
+
+
+def score_table(folder):
+    """One row per source run of the rescored runs in `folder` (`ganad rescore`): the AUROC it
+    reported under the recipe's fused score, each rescoring of its weights, and Deep SAD's on the
+    same pair where results/deep-sad-protocol holds that run."""
+    rows = {}  # source run → {variant: test AUROC}
+    for path in sorted(folder.glob("*-score-*/run.json")):
+        run = json.loads(path.read_text())
+        source, variant = run["rescored_from"]["run"], path.parent.name.rsplit("-score-", 1)[1]
+        rows.setdefault(source, {"reported": run["rescored_from"]["test_auroc"], "class": run["normal_class"]})[variant] = run["evaluation"]["test"]["auroc"]
+    variants = [v for v in SCORE_VARIANTS if any(v in r for r in rows.values())]
+    cell = lambda v: "—" if v is None else f"{v:.4f}"
+    lines = ["| run | as trained (fused) | " + " | ".join(variants) + " | Deep SAD, same pair |", "|---" * (len(variants) + 3) + "|"]
+    for source, r in sorted(rows.items()):
+        deep_sad = root / "deep-sad-protocol" / pathlib.Path(source).name.replace("-gan", "-deep-sad") / "run.json"
+        if deep_sad.exists():
+            r["deep-sad"] = json.loads(deep_sad.read_text())["evaluation"]["test"]["auroc"]
+        lines.append(f"| {source} ({NAMES[r['class']]}) | " + " | ".join(cell(r.get(v)) for v in ["reported", *variants, "deep-sad"]) + " |")
+    mean = lambda v: (lambda xs: sum(xs) / len(xs) if xs else None)([r[v] for r in rows.values() if v in r])
+    lines.append(f"| mean of the {len(rows)} | " + " | ".join(cell(mean(v)) for v in ["reported", *variants, "deep-sad"]) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def write(path, text):
     path.write_text(text)
     print("wrote", path)
@@ -104,5 +129,6 @@ for name, (what, command, rule) in FOLDERS.items():
 for lead, (change, verdict) in LEADS.items():
     folder = root / "leads" / lead
     if folder.is_dir():
-        text = f"# {lead}\n\n**The change**: {change}\n\n{runs_table(folder)}\n**Verdict**: {verdict}\n\nEach run's `run.json` names the commit and config that made it.\n"
+        table = score_table(folder) if any(folder.glob("*-score-*/run.json")) else runs_table(folder)
+        text = f"# {lead}\n\n**The change**: {change}\n\n{table}\n**Verdict**: {verdict}\n\nEach run's `run.json` names the commit and config that made it.\n"
         write(folder / "README.md", text)

@@ -476,13 +476,12 @@ fn rescore(run: &Path, changes: &str, out: &Path) -> Result<()> {
     let score = ganad_core::rescore::changed_score(&source.config.eval.score, changes)?;
     let record = ganad_core::rescore::rescore(run, score, out)?;
     println!(
-        "{} rescored: test AUROC {:.5} (it reported {:.5})",
+        "{} rescored: test AUROC {:.5} (it reported {:.5}); wrote {}",
         run.display(),
         record.evaluation.test.auroc,
-        source.evaluation.test.auroc
+        source.evaluation.test.auroc,
+        out.join(RunRecord::FILE).display()
     );
-    print_summary(&record)?;
-    println!("wrote {}", out.join(RunRecord::FILE).display());
     Ok(())
 }
 
