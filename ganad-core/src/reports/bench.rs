@@ -20,7 +20,7 @@ use crate::gan::score::score_set;
 use crate::nets::Precision;
 use crate::training::model::Model;
 use crate::training::train::Optimizers;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -63,7 +63,7 @@ fn progress(started: Instant, what: &str) {
 }
 
 /// Median, min and max of timings, in seconds.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Timing {
     pub median_s: f64,
     pub min_s: f64,
@@ -89,11 +89,11 @@ impl Timing {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepBench {
     pub batch: i64,
     pub anomaly_batch: i64,
-    /// ganad as it trains (the precision `auto` picks).
+    /// ganad as it trains (the precision `auto` picks; `ganad_fp32` itself where that is fp32).
     pub ganad: Timing,
     /// ganad forced to fp32.
     pub ganad_fp32: Timing,
@@ -125,7 +125,7 @@ pub struct StepBench {
 }
 
 /// A longer stretch timed once on each side.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PhaseBench {
     pub what: String,
     pub ganad_s: f64,
@@ -133,7 +133,7 @@ pub struct PhaseBench {
     pub speedup: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AurocBench {
     pub n: usize,
     pub ganad: Timing,
@@ -142,7 +142,7 @@ pub struct AurocBench {
     pub abs_difference: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BenchReport {
     pub provenance: crate::experiments::run::Provenance,
     pub machine: String,
@@ -388,9 +388,11 @@ fn step_bench(
          then {runs} steps a side in {blocks} turn(s)"
         ),
     );
-    let (fp32_cfg, fp32) = gan_model(cfg, PrecisionChoice::Fp32)?;
-    let (auto_cfg, auto) = gan_model(cfg, PrecisionChoice::Auto)?;
     let precision = crate::system::device::precision(PrecisionChoice::Auto, Device::Cpu)?;
+    let bf16 = precision == Precision::Bf16;
+    let (fp32_cfg, fp32) = gan_model(cfg, PrecisionChoice::Fp32)?;
+    // Where ganad trains in fp32, the fp32 model is the one it trains: timed once, not twice.
+    let bf16_model = if bf16 { Some(gan_model(cfg, PrecisionChoice::Auto)?) } else { None };
     let normals = Tensor::rand([batch, 1, 32, 32], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
     let anomalies = Tensor::rand([anomaly_batch, 1, 32, 32], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
     let file = dir.join(format!("bench-b{batch}.safetensors"));
@@ -410,13 +412,15 @@ fn step_bench(
     let reference = twin(per_block, None, false)?;
     let losses_of = |c: &Config, m: &Model| m.losses(c, &normals, Some(&anomalies)).values();
     let max_loss_difference_fp32 = compare_losses(&losses_of(&fp32_cfg, &fp32), &reference["losses"], batch, Precision::Fp32)?;
-    let max_loss_difference = compare_losses(&losses_of(&auto_cfg, &auto), &reference["losses"], batch, precision)?;
+    let max_loss_difference = match &bf16_model {
+        Some((c, m)) => compare_losses(&losses_of(c, m), &reference["losses"], batch, precision)?,
+        None => max_loss_difference_fp32,
+    };
 
     let (mut ganad_fp32_steps, mut ganad_fp32) = (Vec::new(), Stepper::new(&fp32_cfg, &fp32));
-    let (mut ganad_steps, mut ganad) = (Vec::new(), Stepper::new(&auto_cfg, &auto));
+    let (mut ganad_bf16_steps, mut ganad_bf16) = (Vec::new(), bf16_model.as_ref().map(|(c, m)| Stepper::new(c, m)));
     let mut pytorch = reference_samples(&reference, "step_s")?;
     let preload = crate::system::device::allocator().filter(|lib| !opts.quick && !lib.to_string_lossy().contains("libc.so"));
-    let bf16 = precision == Precision::Bf16;
     let (mut pytorch_same_allocator, mut pytorch_autocast) = (Vec::new(), Vec::new());
     for block in 0..blocks {
         if block > 0 {
@@ -429,11 +433,14 @@ fn step_bench(
             pytorch_same_allocator.extend(reference_samples(&twin(per_block, Some(lib), false)?, "step_s")?);
         }
         ganad_fp32_steps.extend(ganad_fp32.time(&normals, &anomalies, per_block));
-        ganad_steps.extend(ganad.time(&normals, &anomalies, per_block));
+        if let Some(stepper) = ganad_bf16.as_mut() {
+            ganad_bf16_steps.extend(stepper.time(&normals, &anomalies, per_block));
+        }
         matmul.extend(matmul_rates(Kind::Float, 5));
         progress(started, &format!("  batch {batch}: turn {} of {blocks} done", block + 1));
     }
-    let (pytorch, ganad, ganad_fp32) = (Timing::of(pytorch), Timing::of(ganad_steps), Timing::of(ganad_fp32_steps));
+    let ganad_fp32 = Timing::of(ganad_fp32_steps);
+    let (pytorch, ganad) = (Timing::of(pytorch), if bf16 { Timing::of(ganad_bf16_steps) } else { ganad_fp32.clone() });
     let pytorch_same_allocator = preload.map(|_| Timing::of(pytorch_same_allocator));
     let pytorch_autocast = bf16.then(|| Timing::of(pytorch_autocast));
     let speedup_fp32 = pytorch.median_s / ganad_fp32.median_s;
@@ -709,19 +716,20 @@ impl BenchReport {
                 (Some(t), Some(x)) => format!("{:>9.1} ms   {:>9.1} ms      {:>6.3}x", b.ganad.median_s * 1e3, t.median_s * 1e3, x),
                 _ => format!("{:>9} {:>17} {:>12}", "—", "—", "—"),
             };
+            // Where ganad trains in fp32 there is no bf16 loss to compare.
+            let bf16_loss = if b.speedup_bf16.is_some() { format!("{:.1e}", b.max_loss_difference) } else { "—".to_string() };
             s.push_str(&format!(
-                "  batch {:>2} + {:>2}   {:>9.1} ms {:>7.1} ms   {:>6.3}x   {bf16}   {:.1e} / {:.1e}        {:>7.3}\n",
+                "  batch {:>2} + {:>2}   {:>9.1} ms {:>7.1} ms   {:>6.3}x   {bf16}   {:.1e} / {bf16_loss:<7}       {:>7.3}\n",
                 b.batch,
                 b.anomaly_batch,
                 b.ganad_fp32.median_s * 1e3,
                 b.pytorch.median_s * 1e3,
                 b.speedup_fp32,
                 b.max_loss_difference_fp32,
-                b.max_loss_difference,
                 b.forward_backward_gflop
             ));
         }
-        for b in &self.steps {
+        for b in self.steps.iter().filter(|b| b.speedup_bf16.is_some()) {
             s.push_str(&format!(
                 "  batch {:>2}: at equal precision {:.3}x (ganad as it trains against the fp32 twin: {:.3}x, unequal precisions)\n",
                 b.batch, b.speedup_equal_precision, b.speedup
@@ -737,12 +745,13 @@ impl BenchReport {
                 ));
             }
         }
+        let fp32_share =
+            if self.precision == "fp32" { String::new() } else { format!(" ({:.1} % of the fp32 rate)", self.matmul_share_fp32 * 100.0) };
         s.push_str(&format!(
-            "ganad at batch 64 ({}): {:.1} % of the {} matmul rate ({:.1} % of the fp32 rate)\n",
+            "ganad at batch 64 ({}): {:.1} % of the {} matmul rate{fp32_share}\n",
             self.precision,
             self.matmul_share * 100.0,
             self.precision,
-            self.matmul_share_fp32 * 100.0
         ));
         for p in [Some(&self.epoch), self.class.as_ref(), Some(&self.scoring)].into_iter().flatten() {
             s.push_str(&format!("{:<70} ganad {:>7.2} s   PyTorch fp32 {:>7.2} s   {:>5.2}x\n", p.what, p.ganad_s, p.pytorch_s, p.speedup));
@@ -815,6 +824,21 @@ mod tests {
         let t = Timing::of(vec![3.0, 1.0, 2.0]);
         assert_eq!((t.median_s, t.min_s, t.max_s, t.runs), (2.0, 1.0, 3.0, 3));
         assert_eq!(Timing::of(vec![4.0, 1.0, 3.0, 2.0]).median_s, 2.5);
+    }
+
+    #[test]
+    fn the_table_shows_bf16_only_where_ganad_trains_in_it() {
+        let report = |name: &str| -> BenchReport {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../results").join(name);
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+        };
+        let fp32 = report("bench-amd-avx2.json");
+        assert_eq!(fp32.precision, "fp32");
+        let table = fp32.table();
+        assert!(!table.contains("unequal precisions") && !table.contains("of the fp32 rate"), "{table}");
+        assert!(table.contains("ganad at batch 64 (fp32)") && table.contains(" / —"), "{table}");
+        let bf16 = report("bench-amx.json").table();
+        assert!(bf16.contains("at equal precision") && bf16.contains("of the fp32 rate"), "{bf16}");
     }
 
     #[test]
