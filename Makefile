@@ -4,7 +4,7 @@ SHELL := /bin/bash
 ENV := source scripts/env.sh &&
 CLASS ?= 0
 
-.PHONY: setup run test test-rust test-notebooks test-results sweep sweep-normal-only deep-sad-protocol deep-sad-unlabelled deep-sad-public-code one-class labels-curve ablation precision all-classes bench lab
+.PHONY: setup run test test-rust test-notebooks test-results sweep sweep-normal-only deep-sad-protocol deep-sad-protocol-rotation deep-sad-unlabelled deep-sad-public-code one-class labels-curve ablation precision all-classes bench lab
 
 setup:
 	@scripts/setup.sh
@@ -51,6 +51,13 @@ sweep-normal-only: setup
 DEEP_SAD_PROTOCOL := --labelled-share 0.01 --pollution 0.1 --validation-share 0 --profile default
 deep-sad-protocol: setup
 	@$(ENV) target/release/ganad sweep --pairs --classes 0-9 --seeds 1 --methods gan,deep-sad,classifier $(DEEP_SAD_PROTOCOL) --out results/deep-sad-protocol
+
+## The same pairs with the GAN scored by D_N's rotation loss alone, a score frozen in
+## results/leads/score-one-known-class before this sweep; training is deep-sad-protocol's, so a
+## GAN run of that sweep whose checkpoint is kept can be rescored instead (`ganad rescore`).
+ROTATION_SCORE := {"eval": {"score": {"reconstruction": 0, "anomaly_head": 0, "nearest_normals": 0, "discriminator_head": 0, "rotation": 1}}}
+deep-sad-protocol-rotation: setup
+	@$(ENV) target/release/ganad sweep --pairs --classes 0-9 --seeds 1 --methods gan $(DEEP_SAD_PROTOCOL) --config <(echo '$(ROTATION_SCORE)') --out results/deep-sad-protocol-rotation
 
 ## Deep SAD's protocol without labels (γ_l = 0, γ_p = 0.1): Deep SAD is then Deep SVDD-like.
 deep-sad-unlabelled: setup

@@ -25,6 +25,11 @@ FOLDERS = {
                           "(67 labelled anomalies), γ_p = 0.1 (666 unlabelled anomalies among the 6,000 normals), no validation set; the GAN "
                           "(the ganad recipe, frozen before the sweep), Deep SAD and the classifier, one seed. pairs.md gives every pair.",
                           "make deep-sad-protocol", "Every run reports its last epoch."),
+    "deep-sad-protocol-rotation": ("Deep SAD's protocol as in deep-sad-protocol, the GAN alone, trained as there and scored by D_N's rotation loss "
+                                   "alone: the score frozen in leads/score-one-known-class and tested in leads/score-one-known-class-held-out, "
+                                   "both after the frozen sweep's numbers were seen (the recipe's own score is unchanged). Runs whose `run.json` has `rescored_from` are that sweep's kept "
+                                   "weights scored again (`ganad rescore`); the others trained anew with the same config and seed.",
+                                   "make deep-sad-protocol-rotation", "Every run reports its last epoch."),
     "deep-sad-unlabelled": ("Deep SAD's protocol without labels (γ_l = 0, γ_p = 0.1): the reproduction of Deep SAD (then Deep SVDD-like), ten classes, one seed.",
                             "make deep-sad-unlabelled", "Every run reports its last epoch."),
     "deep-sad-public-code": ("Deep SAD as Ruff et al.'s public code runs it, through its PyTorch transcription: their split, network, centre, "
@@ -155,6 +160,39 @@ def score_table(folder):
     return "\n".join(lines) + "\n"
 
 
+def against_frozen_sweep(folder):
+    """Per normal class, over the pairs this sweep holds: its GAN beside the frozen sweep's GAN
+    (the recipe's fused score) and Deep SAD on the same pairs, and how many pairs each wins."""
+    auroc = lambda path: json.loads(path.read_text())["evaluation"]["test"]["auroc"] if path.exists() else None
+    by_class = {}
+    for path in sorted(folder.glob("class*-gan/run.json")):
+        frozen = root / "deep-sad-protocol" / path.parent.name
+        row = (auroc(path), auroc(frozen / "run.json"), auroc(frozen.with_name(frozen.name.replace("-gan", "-deep-sad")) / "run.json"))
+        if None not in row:
+            by_class.setdefault(json.loads(path.read_text())["normal_class"], []).append(row)
+    mean = lambda rows, i: f"{sum(r[i] for r in rows) / len(rows):.4f}"
+    wins = lambda rows, i, j: f"{sum(r[i] > r[j] for r in rows)} of {len(rows)}"
+    lines = ["| normal class | pairs | GAN, rotation alone | GAN, fused (deep-sad-protocol) | Deep SAD | rotation above fused | rotation above Deep SAD | fused above Deep SAD |",
+             "|---|---|---|---|---|---|---|---|"]
+    every = [r for rows in by_class.values() for r in rows]
+    for label, rows in [*((f"{c} {NAMES[c]}", rows) for c, rows in sorted(by_class.items())), ("all pairs here", every)]:
+        if rows:
+            lines.append(f"| {label} | {len(rows)} | {mean(rows, 0)} | {mean(rows, 1)} | {mean(rows, 2)} | {wins(rows, 0, 1)} | {wins(rows, 0, 2)} | {wins(rows, 1, 2)} |")
+    precision = lambda path: json.loads(path.read_text()).get("precision")
+    retrained = [p for p in folder.glob("class*-gan/run.json") if not json.loads(p.read_text()).get("rescored_from")]
+    other_precision = [p for p in retrained if (root / "deep-sad-protocol" / p.parent.name / "run.json").exists()
+                       and precision(p) != precision(root / "deep-sad-protocol" / p.parent.name / "run.json")]
+    return ("\nThe GAN scored by rotation beside the frozen sweep's GAN and Deep SAD on the same pairs (test AUROC of the last epoch, "
+            "seed 0, counted from the runs' `run.json`):\n\n" + "\n".join(lines) + "\n\n"
+            f"{len(every) - len(retrained)} of these pairs are the frozen sweep's weights scored again, so the two GAN columns differ in "
+            f"the score alone; {len(retrained)} trained anew, {len(other_precision)} of them in another precision than the frozen sweep's "
+            "run of the pair (`precision` in `run.json`: bf16 where the CPU has bf16 units, else fp32), so there the two columns "
+            "differ in training too.\n")
+
+
+EXTRA_TABLES = {"deep-sad-protocol-rotation": against_frozen_sweep}
+
+
 def write(path, text):
     path.write_text(text)
     print("wrote", path)
@@ -169,6 +207,8 @@ for name, (what, command, rule) in FOLDERS.items():
     if files:
         record = "`run.json`" if any(folder.rglob("run.json")) else "`<run>.json`, beside its scores in `<run>.parquet`"
         text += f"\nThe tables: {files}; every run's config, seed and commit are in its {record}.\n"
+    if name in EXTRA_TABLES:
+        text += EXTRA_TABLES[name](folder)
     write(folder / "README.md", text)
 
 for lead, (change, verdict) in LEADS.items():

@@ -63,6 +63,19 @@ impl ScoreConfig {
         (self.components() == 1).then(|| self.weights().iter().position(|&w| w > 0.0)).flatten()
     }
 
+    /// The score in words: "rotation alone", or the fused components with their weights.
+    pub fn describe(&self) -> String {
+        let used: Vec<(&str, f64)> = COMPONENTS.iter().copied().zip(self.weights()).filter(|&(_, w)| w > 0.0).collect();
+        let mut text = match used.as_slice() {
+            [(name, _)] => format!("{name} alone"),
+            _ => format!("fused ({})", used.iter().map(|(name, w)| format!("{name} {w}")).collect::<Vec<_>>().join(", ")),
+        };
+        if self.flip_average {
+            text.push_str(", averaged with the mirrored image");
+        }
+        text
+    }
+
     pub fn validate(&self) -> crate::Result<()> {
         for (name, w) in COMPONENTS.iter().zip(self.weights()) {
             if !(w.is_finite() && w >= 0.0) {
@@ -76,5 +89,18 @@ impl ScoreConfig {
             return Err(crate::Error::config("eval.score.neighbours", "must be ≥ 1"));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_score_describes_its_components() {
+        let rotation = ScoreConfig { reconstruction: 0.0, rotation: 1.0, ..ScoreConfig::default() };
+        assert_eq!(rotation.describe(), "rotation alone");
+        let fused = ScoreConfig { anomaly_head: 2.0, flip_average: true, ..ScoreConfig::default() };
+        assert_eq!(fused.describe(), "fused (reconstruction 1, anomaly_head 2), averaged with the mirrored image");
     }
 }

@@ -1,8 +1,9 @@
 //! A sweep's summary files: summary.{csv,html,md,json}, runs.csv, anomaly_classes.md and, over
 //! (normal, known anomaly) pairs, pairs.md, each with the protocol line beside its numbers.
 
+use crate::config::{Config, Profile};
 use crate::error::Result;
-use crate::experiments::run::RunRecord;
+use crate::experiments::run::{Method, RunRecord};
 use crate::experiments::summary::{best_validation_auroc, reported_auroc, summarise};
 use crate::experiments::sweep::{by_anomaly_class, by_pair, run_dir_name, GridItem};
 use std::path::Path;
@@ -32,17 +33,31 @@ pub fn protocol(records: &[RunRecord]) -> String {
         (v, _) => format!("{} training normals, {v} validation images held out", r.split_sizes.train_normal),
     };
     let mean = if pairs {
-        "mean over the (normal, known anomaly) pairs and seeds; per class ± sd over its pairs"
+        "mean over the normal classes of each one's mean over its pairs and seeds (the mean over the pairs where every class has all nine); \
+         per class ± sd over its pairs"
     } else {
         "mean ± sample sd over seeds"
     };
     format!(
         "{} protocol: test AUROC on the full Fashion-MNIST test split (1,000 normal, 9,000 anomalies), one class normal; {training}; {labels}; \
-         profile {}; GAN recipe {}; reported epoch: the last of each run's fixed schedule, for every method (no label chooses it); {mean}",
+         profile {}; GAN recipe {}{}; reported epoch: the last of each run's fixed schedule, for every method (no label chooses it); {mean}",
         crate::experiments::protocol::name(&r.config),
         r.profile.as_deref().unwrap_or("custom"),
         r.config.recipe.name(),
+        changed_gan_score(records).map(|s| format!(", scored by {s} instead of its own score")).unwrap_or_default(),
     )
+}
+
+/// The GAN runs' score in words where it is not the one their recipe gives them in their
+/// profile (a score study's sweep): two GAN rows of one protocol must say how they differ.
+fn changed_gan_score(records: &[RunRecord]) -> Option<String> {
+    let gan = records.iter().find(|r| r.method == Method::Gan)?;
+    let profile = <Profile as clap::ValueEnum>::from_str(gan.profile.as_deref()?, true).ok()?;
+    let mut recipe = Config::recipe(gan.config.recipe, profile);
+    if gan.config.data.anomaly_ratio == 0.0 {
+        recipe.without_labelled_parts();
+    }
+    (gan.config.eval.score != recipe.eval.score).then(|| gan.config.eval.score.describe())
 }
 
 /// Writes summary.csv, runs.csv, summary.html and summary.json (mean ± sd per class and method,
@@ -107,4 +122,26 @@ pub fn write_summary(out: &Path, records: &[RunRecord], missing: &[GridItem]) ->
     });
     crate::system::atomic::write_json(&out.join("summary.json"), &json)?;
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::score::ScoreConfig;
+
+    fn committed(run: &str) -> RunRecord {
+        RunRecord::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../results").join(run)).expect("a committed run")
+    }
+
+    #[test]
+    fn the_protocol_line_names_a_gan_score_that_is_not_the_recipes_own() {
+        let fused = committed("deep-sad-protocol/class0-known1-seed0-gan");
+        assert!(!protocol(std::slice::from_ref(&fused)).contains("scored by"));
+        // Normal-only runs score without the heads that need labels: still the recipe's own score.
+        assert!(!protocol(&[committed("one-class/class0-seed0-gan")]).contains("scored by"));
+        let mut rotation = fused;
+        rotation.config.eval.score = ScoreConfig { reconstruction: 0.0, rotation: 1.0, ..ScoreConfig::default() };
+        let line = protocol(&[committed("deep-sad-protocol/class0-known1-seed0-deep-sad"), rotation]);
+        assert!(line.contains("GAN recipe ganad, scored by rotation alone instead of its own score;"), "{line}");
+    }
 }
