@@ -163,13 +163,16 @@ def score_table(folder):
 def against_frozen_sweep(folder):
     """Per normal class, over the pairs this sweep holds: its GAN beside the frozen sweep's GAN
     (the recipe's fused score) and Deep SAD on the same pairs, and how many pairs each wins."""
-    auroc = lambda path: json.loads(path.read_text())["evaluation"]["test"]["auroc"] if path.exists() else None
-    by_class = {}
+    load = lambda path: json.loads(path.read_text()) if path.exists() else None
+    by_class, retrained, other_precision = {}, 0, 0
     for path in sorted(folder.glob("class*-gan/run.json")):
-        frozen = root / "deep-sad-protocol" / path.parent.name
-        row = (auroc(path), auroc(frozen / "run.json"), auroc(frozen.with_name(frozen.name.replace("-gan", "-deep-sad")) / "run.json"))
-        if None not in row:
-            by_class.setdefault(json.loads(path.read_text())["normal_class"], []).append(row)
+        run, frozen_dir = load(path), root / "deep-sad-protocol" / path.parent.name
+        frozen, deep_sad = load(frozen_dir / "run.json"), load(frozen_dir.with_name(frozen_dir.name.replace("-gan", "-deep-sad")) / "run.json")
+        if not run.get("rescored_from"):
+            retrained += 1
+            other_precision += frozen is not None and run.get("precision") != frozen.get("precision")
+        if frozen and deep_sad:
+            by_class.setdefault(run["normal_class"], []).append(tuple(r["evaluation"]["test"]["auroc"] for r in (run, frozen, deep_sad)))
     mean = lambda rows, i: f"{sum(r[i] for r in rows) / len(rows):.4f}"
     wins = lambda rows, i, j: f"{sum(r[i] > r[j] for r in rows)} of {len(rows)}"
     lines = ["| normal class | pairs | GAN, rotation alone | GAN, fused (deep-sad-protocol) | Deep SAD | rotation above fused | rotation above Deep SAD | fused above Deep SAD |",
@@ -178,14 +181,10 @@ def against_frozen_sweep(folder):
     for label, rows in [*((f"{c} {NAMES[c]}", rows) for c, rows in sorted(by_class.items())), ("all pairs here", every)]:
         if rows:
             lines.append(f"| {label} | {len(rows)} | {mean(rows, 0)} | {mean(rows, 1)} | {mean(rows, 2)} | {wins(rows, 0, 1)} | {wins(rows, 0, 2)} | {wins(rows, 1, 2)} |")
-    precision = lambda path: json.loads(path.read_text()).get("precision")
-    retrained = [p for p in folder.glob("class*-gan/run.json") if not json.loads(p.read_text()).get("rescored_from")]
-    other_precision = [p for p in retrained if (root / "deep-sad-protocol" / p.parent.name / "run.json").exists()
-                       and precision(p) != precision(root / "deep-sad-protocol" / p.parent.name / "run.json")]
     return ("\nThe GAN scored by rotation beside the frozen sweep's GAN and Deep SAD on the same pairs (test AUROC of the last epoch, "
             "seed 0, counted from the runs' `run.json`):\n\n" + "\n".join(lines) + "\n\n"
-            f"{len(every) - len(retrained)} of these pairs are the frozen sweep's weights scored again, so the two GAN columns differ in "
-            f"the score alone; {len(retrained)} trained anew, {len(other_precision)} of them in another precision than the frozen sweep's "
+            f"{len(every) - retrained} of these pairs are the frozen sweep's weights scored again, so the two GAN columns differ in "
+            f"the score alone; {retrained} trained anew, {other_precision} of them in another precision than the frozen sweep's "
             "run of the pair (`precision` in `run.json`: bf16 where the CPU has bf16 units, else fp32), so there the two columns "
             "differ in training too.\n")
 

@@ -54,9 +54,7 @@ fn changed_gan_score(records: &[RunRecord]) -> Option<String> {
     let gan = records.iter().find(|r| r.method == Method::Gan)?;
     let profile = <Profile as clap::ValueEnum>::from_str(gan.profile.as_deref()?, true).ok()?;
     let mut recipe = Config::recipe(gan.config.recipe, profile);
-    if gan.config.data.anomaly_ratio == 0.0 {
-        recipe.without_labelled_parts();
-    }
+    recipe.set_anomaly_ratio(gan.config.data.anomaly_ratio); // normal-only drops the heads' scores
     (gan.config.eval.score != recipe.eval.score).then(|| gan.config.eval.score.describe())
 }
 
