@@ -150,14 +150,14 @@ def score_rows(folder):
 
 def score_table(folder):
     """The rows of `score_rows` as a table with their means, and how often each rescoring beats
-    the fused score and Deep SAD (counted here, never typed)."""
+    the fused score and, where Deep SAD ran the same pairs, Deep SAD (counted here, never typed)."""
     rows = score_rows(folder)
     variants = [v for v in SCORE_VARIANTS if any(v in r for r in rows.values())]
     # Deep SAD's column only where its sweep holds the same pairs (not on the one-class protocol).
     with_deep_sad = any("deep-sad" in r for r in rows.values())
     columns = ["reported", *variants] + (["deep-sad"] if with_deep_sad else [])
     cell = lambda v: "—" if v is None else f"{v:.4f}"
-    header = ["run", "as trained (fused)", *variants] + (["Deep SAD, same pair"] if with_deep_sad else [])
+    header = ["run"] + [{"reported": "as trained (fused)", "deep-sad": "Deep SAD, same pair"}.get(c, c) for c in columns]
     lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
     for source, r in sorted(rows.items()):
         shown = source[len(str(folder)) + 1:] if source.startswith(f"{folder}/") else source
