@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 /// The score components, in the order of [`ScoreConfig::weights`].
-pub const COMPONENTS: [&str; 5] = ["reconstruction", "anomaly_head", "nearest_normals", "discriminator_head", "rotation"];
+pub const COMPONENTS: [&str; 6] =
+    ["reconstruction", "anomaly_head", "nearest_normals", "discriminator_head", "rotation", "discriminator_nearest_normals"];
 /// How many components there are.
 pub const N: usize = COMPONENTS.len();
 
@@ -20,13 +21,18 @@ pub struct ScoreConfig {
     pub anomaly_head: f64,
     /// Minus the mean cosine similarity of E(x) to its `neighbours` nearest training normals.
     pub nearest_normals: f64,
-    /// k of the nearest-normal distance.
+    /// k of both nearest-normal distances.
     pub neighbours: usize,
     /// D_N's anomaly logit (needs `model.discriminator_anomaly_head`).
     pub discriminator_head: f64,
     /// D_N's rotation loss on the image's four rotations: a normal's shape is one D_N learnt
     /// to orient (needs `model.rotation_head`).
     pub rotation: f64,
+    /// Minus the mean cosine similarity of D_N's last map of x to its `neighbours` nearest
+    /// training normals': the normals as D_N sees them, a net trained on real against
+    /// reconstructed images (and, with `model.rotation_head`, on their rotations) rather than
+    /// on rebuilding them.
+    pub discriminator_nearest_normals: f64,
     /// Each image is also scored mirrored, and every component averaged over the two views
     /// (the nearest-normal term compares the two views' mean bottleneck). The networks train
     /// on flips, so the mirror is a second look at the same garment. Uses no label.
@@ -43,6 +49,7 @@ impl Default for ScoreConfig {
             neighbours: 5,
             discriminator_head: 0.0,
             rotation: 0.0,
+            discriminator_nearest_normals: 0.0,
             flip_average: false,
         }
     }
@@ -50,7 +57,14 @@ impl Default for ScoreConfig {
 
 impl ScoreConfig {
     pub fn weights(&self) -> [f64; N] {
-        [self.reconstruction, self.anomaly_head, self.nearest_normals, self.discriminator_head, self.rotation]
+        [
+            self.reconstruction,
+            self.anomaly_head,
+            self.nearest_normals,
+            self.discriminator_head,
+            self.rotation,
+            self.discriminator_nearest_normals,
+        ]
     }
 
     /// How many components take part.
@@ -85,7 +99,7 @@ impl ScoreConfig {
         if self.components() == 0 {
             return Err(crate::Error::config("eval.score", "every weight is 0: give at least one component a weight"));
         }
-        if self.nearest_normals > 0.0 && self.neighbours == 0 {
+        if (self.nearest_normals > 0.0 || self.discriminator_nearest_normals > 0.0) && self.neighbours == 0 {
             return Err(crate::Error::config("eval.score.neighbours", "must be ≥ 1"));
         }
         Ok(())

@@ -2,8 +2,8 @@
 //!
 //! The GAN's score fuses the evidence its networks hold (see [`ScoreConfig`]): the paper's
 //! reconstruction error, the encoder head's anomaly logit, the distance to the nearest
-//! training normals in the bottleneck, D_N's anomaly logit, and how badly D_N tells the
-//! image's rotations apart. Each component is standardised on the *training* normals only, so
+//! training normals in the bottleneck, D_N's anomaly logit, how badly D_N tells the image's
+//! rotations apart, and the distance to the nearest training normals in D_N's last map. Each component is standardised on the *training* normals only, so
 //! no label of the validation or test split shapes the score.
 
 pub use crate::config::score::ScoreConfig;
@@ -41,6 +41,8 @@ pub struct FusedScorer<'a> {
     config: ScoreConfig,
     /// L2-normalised bottlenecks of the training normals `[N, F]`, for the nearest-normal term.
     bank: Option<Tensor>,
+    /// L2-normalised D_N maps of the training normals `[N, F_D]`, for D_N's nearest-normal term.
+    discriminator_bank: Option<Tensor>,
     /// (mean, sd) of each component over the training normals, in [`ScoreConfig::weights`] order.
     standard: [(f64, f64); N],
 }
@@ -62,14 +64,17 @@ impl<'a> FusedScorer<'a> {
             ("anomaly_head", config.anomaly_head, generator.has_head()),
             ("discriminator_head", config.discriminator_head, discriminator.is_some_and(|d| d.has_anomaly_head())),
             ("rotation", config.rotation, discriminator.is_some_and(|d| d.has_rotation_head())),
+            ("discriminator_nearest_normals", config.discriminator_nearest_normals, discriminator.is_some()),
         ];
         for (name, weight, present) in heads {
             assert!(weight == 0.0 || present, "eval.score.{name} has weight {weight}, but the networks lack its head");
         }
-        let mut scorer = FusedScorer { generator, discriminator, config, bank: None, standard: [(0.0, 1.0); N] };
-        if scorer.config.nearest_normals > 0.0 {
-            let features: Vec<Tensor> = train_normals.chunks(batch_size).map(|x| scorer.views(&x).features).collect();
-            scorer.bank = Some(Tensor::cat(&features, 0));
+        let mut scorer = FusedScorer { generator, discriminator, config, bank: None, discriminator_bank: None, standard: [(0.0, 1.0); N] };
+        if scorer.config.nearest_normals > 0.0 || scorer.config.discriminator_nearest_normals > 0.0 {
+            let views: Vec<Views> = train_normals.chunks(batch_size).map(|x| scorer.views(&x)).collect();
+            let bank = |pick: fn(&Views) -> &Tensor| Tensor::cat(&views.iter().map(|v| pick(v).shallow_clone()).collect::<Vec<_>>(), 0);
+            scorer.bank = (scorer.config.nearest_normals > 0.0).then(|| bank(|v| &v.features));
+            scorer.discriminator_bank = (scorer.config.discriminator_nearest_normals > 0.0).then(|| bank(|v| &v.discriminator_features));
         }
         if scorer.config.components() > 1 {
             // The training normals' own nearest-normal term leaves each image out of its neighbours.
@@ -88,8 +93,8 @@ impl<'a> FusedScorer<'a> {
     fn views(&self, images: &Tensor) -> Views {
         let views = if self.config.flip_average { vec![images.shallow_clone(), images.flip([3])] } else { vec![images.shallow_clone()] };
         let n = views.len() as f64;
-        let (mut error, mut logit, mut features, mut judged, mut turned) =
-            (None::<Tensor>, None::<Tensor>, None::<Tensor>, None::<Tensor>, None::<Tensor>);
+        let (mut error, mut logit, mut features, mut judged, mut turned, mut seen) =
+            (None::<Tensor>, None::<Tensor>, None::<Tensor>, None::<Tensor>, None::<Tensor>, None::<Tensor>);
         let add = |sum: Option<Tensor>, t: Tensor| Some(sum.map_or_else(|| t.shallow_clone(), |s| s + &t));
         for view in &views {
             let enc = self.generator.encode(view, false);
@@ -111,15 +116,21 @@ impl<'a> FusedScorer<'a> {
             if let Some(l) = self.discriminator.filter(|_| self.config.rotation > 0.0).and_then(|d| d.rotation_loss(view, false)) {
                 turned = add(turned, l);
             }
+            if let Some(d) = self.discriminator.filter(|_| self.config.discriminator_nearest_normals > 0.0) {
+                seen = add(seen, unit_rows(&d.features(view, false)));
+            }
         }
+        // The sum of unit vectors, made unit again: a direction both views agree on.
+        let direction = |sum: Option<Tensor>| {
+            sum.map_or_else(|| Tensor::zeros([0], (Kind::Float, images.device())), |f| if views.len() > 1 { unit_rows(&f) } else { f })
+        };
         Views {
             error: error.map(|e| e / n),
             logit: logit.map(|l| l / n),
             discriminator_logit: judged.map(|l| l / n),
             rotation_loss: turned.map(|l| l / n),
-            // The sum of unit vectors, made unit again: a direction both views agree on.
-            features: features
-                .map_or_else(|| Tensor::zeros([0], (Kind::Float, images.device())), |f| if views.len() > 1 { unit_rows(&f) } else { f }),
+            features: direction(features),
+            discriminator_features: direction(seen),
         }
     }
 
@@ -138,17 +149,13 @@ impl<'a> FusedScorer<'a> {
         let head = views.logit.unwrap_or_else(zeros);
         let judged = views.discriminator_logit.unwrap_or_else(zeros);
         let turned = views.rotation_loss.unwrap_or_else(zeros);
-        let nearest = match &self.bank {
-            Some(bank) => {
-                let k = self.config.neighbours as i64 + leave_one_out as i64;
-                let similarity = views.features.matmul(&bank.tr()); // [B, N]
-                let top = similarity.topk(k.min(bank.size()[0]), 1, true, true).0;
-                let top = if leave_one_out { top.narrow(1, 1, top.size()[1] - 1) } else { top };
-                -top.mean_dim(1, false, Kind::Float)
-            }
+        let nearest = |features: &Tensor, bank: &Option<Tensor>| match bank {
+            Some(bank) => nearest_normal_distance(features, bank, self.config.neighbours, leave_one_out),
             None => zeros(),
         };
-        [reconstruction, head, nearest, judged, turned]
+        let nearest_in_e = nearest(&views.features, &self.bank);
+        let nearest_in_d = nearest(&views.discriminator_features, &self.discriminator_bank);
+        [reconstruction, head, nearest_in_e, judged, turned, nearest_in_d]
     }
 
     /// (mean, sd) over the training normals of each component, in [`COMPONENTS`] order.
@@ -158,14 +165,25 @@ impl<'a> FusedScorer<'a> {
 }
 
 /// [`FusedScorer::views`]'s output: raw reconstruction error `[B]`, head logit `[B]`, D_N's
-/// anomaly logit `[B]` and rotation loss `[B]`, and the unit-length bottleneck `[B, F]` (empty
-/// when the nearest-normal term is unused).
+/// anomaly logit `[B]` and rotation loss `[B]`, the unit-length bottleneck `[B, F]` and D_N's
+/// unit-length last map `[B, F_D]` (each empty when its nearest-normal term is unused).
 struct Views {
     error: Option<Tensor>,
     logit: Option<Tensor>,
     discriminator_logit: Option<Tensor>,
     rotation_loss: Option<Tensor>,
     features: Tensor,
+    discriminator_features: Tensor,
+}
+
+/// Minus the mean cosine similarity of each unit row of `features` to its `k` nearest rows of
+/// `bank`; `leave_one_out`: the rows are the bank itself, so each skips its own entry.
+fn nearest_normal_distance(features: &Tensor, bank: &Tensor, k: usize, leave_one_out: bool) -> Tensor {
+    let k = k as i64 + leave_one_out as i64;
+    let similarity = features.matmul(&bank.tr()); // [B, N]
+    let top = similarity.topk(k.min(bank.size()[0]), 1, true, true).0;
+    let top = if leave_one_out { top.narrow(1, 1, top.size()[1] - 1) } else { top };
+    -top.mean_dim(1, false, Kind::Float)
 }
 
 fn unit_rows(z: &Tensor) -> Tensor {
@@ -252,6 +270,7 @@ mod tests {
             neighbours: 3,
             discriminator_head: 0.0,
             rotation: 0.0,
+            discriminator_nearest_normals: 0.0,
             flip_average: false,
         };
         let fused = FusedScorer::new(&g, None, &two, &train, 16);
@@ -268,15 +287,17 @@ mod tests {
             neighbours: 1,
             discriminator_head: 1.0,
             rotation: 1.0,
+            discriminator_nearest_normals: 1.0,
             flip_average: false,
         };
         let d = tiny_discriminator(&vs, true);
         let fused = FusedScorer::new(&g, Some(&d), &all, &train, 16);
-        let [_, _, (nn_mean, nn_sd), (_, d_sd), (r_mean, r_sd)] = fused.standardisation();
+        let [_, _, (nn_mean, nn_sd), (_, d_sd), (r_mean, r_sd), (dn_mean, dn_sd)] = fused.standardisation();
         assert!(nn_sd > 0.0 && nn_mean > -1.0, "{nn_mean} {nn_sd}");
         assert!(d_sd > 0.0 && d_sd != 1.0, "D_N's logit is standardised too: {d_sd}");
         assert!(r_mean > 0.0 && r_sd > 0.0 && r_sd != 1.0, "so is its rotation loss: {r_mean} {r_sd}");
-        assert_eq!(fused.score_parts(&test.images).1.len(), 5);
+        assert!(dn_sd > 0.0 && dn_sd != 1.0 && dn_mean > -1.0, "and its nearest normals: {dn_mean} {dn_sd}");
+        assert_eq!(fused.score_parts(&test.images).1.len(), 6);
         let only_d = ScoreConfig { discriminator_head: 1.0, reconstruction: 0.0, ..ScoreConfig::default() };
         let judged = FusedScorer::new(&g, Some(&d), &only_d, &train, 16);
         assert_eq!(judged.name(), "discriminator_head");
@@ -285,8 +306,22 @@ mod tests {
         let turned = FusedScorer::new(&g, Some(&d), &only_rotation, &train, 16);
         assert_eq!(turned.name(), "rotation");
         assert_eq!(score_set(&turned, &test, 4), Vec::<f32>::try_from(d.rotation_loss(&test.images, false).unwrap()).unwrap());
-        let own = fused.evidence(&train.images.narrow(0, 0, 1), false)[2].double_value(&[0]);
-        assert!((own + 1.0).abs() < 1e-5, "{own}");
+        let own = fused.evidence(&train.images.narrow(0, 0, 1), false);
+        for c in [2, 5] {
+            let distance = own[c].double_value(&[0]);
+            assert!((distance + 1.0).abs() < 1e-5, "{}: {distance}", COMPONENTS[c]);
+        }
+        // D_N's nearest normals alone, by hand: the mean cosine similarity to the k closest maps.
+        let only_seen = ScoreConfig { discriminator_nearest_normals: 1.0, reconstruction: 0.0, neighbours: 3, ..ScoreConfig::default() };
+        let seen = FusedScorer::new(&g, Some(&d), &only_seen, &train, 16);
+        assert_eq!(seen.name(), "discriminator_nearest_normals");
+        let unit = |x: &Tensor| unit_rows(&d.features(x, false));
+        let similarity = unit(&test.images.narrow(0, 0, 1)).matmul(&unit(&train.images).tr()).squeeze_dim(0);
+        let mut top: Vec<f64> = Vec::<f64>::try_from(similarity.to_kind(Kind::Double)).unwrap();
+        top.sort_by(|a, b| b.total_cmp(a));
+        let by_hand = -top[..3].iter().sum::<f64>() / 3.0;
+        let scored = score_set(&seen, &test, 4)[0] as f64;
+        assert!((scored - by_hand).abs() < 1e-5, "{scored} against {by_hand}");
         assert!(ScoreConfig { reconstruction: 0.0, ..ScoreConfig::default() }.validate().is_err());
     }
 
@@ -317,6 +352,7 @@ mod tests {
             neighbours: 1,
             discriminator_head: 1.0,
             rotation: 1.0,
+            discriminator_nearest_normals: 1.0,
             flip_average: true,
         };
         let d = tiny_discriminator(&vs, true);
@@ -330,7 +366,10 @@ mod tests {
         assert!(a.iter().zip(&c).any(|(x, y)| (x - y).abs() > 1e-3), "{a:?} {c:?}");
         // Each training normal still leaves itself out of its neighbours: its own averaged
         // bottleneck sits in the bank.
-        let own = averaged.evidence(&train.images.narrow(0, 0, 1), false)[2].double_value(&[0]);
-        assert!((own + 1.0).abs() < 1e-5, "{own}");
+        let own = averaged.evidence(&train.images.narrow(0, 0, 1), false);
+        for c in [2, 5] {
+            let distance = own[c].double_value(&[0]);
+            assert!((distance + 1.0).abs() < 1e-5, "{}: {distance}", COMPONENTS[c]);
+        }
     }
 }

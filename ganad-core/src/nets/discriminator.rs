@@ -86,6 +86,12 @@ impl Discriminator {
         self.rotation_head.is_some()
     }
 
+    /// The trunk's last map, flattened (`[B, 8w·4·4]`, fp32): what D_N has learnt to see in an
+    /// image, for the nearest-normal distance in D_N's eyes.
+    pub fn features(&self, x: &Tensor, train: bool) -> Tensor {
+        self.trunk(x, train).flatten(1, -1).to_kind(Kind::Float)
+    }
+
     /// Per image, the cross-entropy of the rotation head on its four rotations (`[B]`, mean
     /// over the four): low where the trunk recognises the image's shape, where it has the head.
     pub fn rotation_loss(&self, x: &Tensor, train: bool) -> Option<Tensor> {
@@ -124,6 +130,7 @@ mod tests {
         let with_heads = Discriminator::new(&(vs.root() / "with_heads"), 8, Precision::Fp32, ExtraHeads { anomaly: true, rotation: true });
         assert_eq!(with_heads.anomaly_logit(&x, false).unwrap().size(), vec![5]);
         assert_eq!(with_heads.rotation_loss(&x, false).unwrap().size(), vec![5]);
+        assert_eq!(d.features(&x, false).size(), vec![5, 8 * 8 * 4 * 4]);
     }
 
     #[test]
