@@ -82,14 +82,14 @@ LEADS = {
         "than a change of score (nearest normals alone, a little ahead, was not frozen and is shown for reference). The runs retrained "
         "here in fp32 score what results/one-class's bf16 runs score (0.933 both, each class within 0.003)."),
     "one-class-discriminator-neighbours": (
-        "The one-class protocol: the one-class sweep's GAN runs of seed 1 (results/one-class, trained in fp32 on a CPU without bf16 "
-        "units, checkpoints kept) scored again with a component new to ganad, the distance to the five nearest training normals in "
+        "The one-class protocol: the one-class sweep's GAN runs of seeds 1 and 2 (results/one-class, trained in bf16 like seed 0, "
+        "checkpoints kept) scored again with a component new to ganad, the distance to the five nearest training normals in "
         "D_N's last map (`eval.score.discriminator_nearest_normals`), by `scripts/rescore_components.sh`. The component was written "
         "after one-class-score showed E's nearest normals and D_N's rotation loss strong on different classes. Frozen, and committed, "
         "before any image of these runs was scored: does the recipe's score with this component added at weight 1 "
         "(plus-discriminator-nearest-normals, the only rule tested) rank above the recipe's score on the same weights, and above "
-        "ARNet's 0.939 over the ten classes? The component alone and the others alone are shown for reference, not as rules.",
-        "Pending: the runs of seed 1 are training."),
+        "ARNet's 0.939 over the ten classes (mean of the two seeds)? The component alone and the others alone are shown for reference, not as rules.",
+        "Pending: the runs of seeds 1 and 2 are training."),
     "score-one-known-class": (
         "Deep SAD's protocol (67 labelled anomalies from one known class, γ_p = 0.1): the ganad recipe's weights of five pairs scored again, "
         "each component of its fused score alone and its label-free part (the two heads that learn from labelled anomalies left out: the "
