@@ -3,8 +3,9 @@
 //! The GAN's score fuses the evidence its networks hold (see [`ScoreConfig`]): the paper's
 //! reconstruction error, the encoder head's anomaly logit, the distance to the nearest
 //! training normals in the bottleneck, D_N's anomaly logit, how badly D_N tells the image's
-//! rotations apart, and the distance to the nearest training normals in D_N's last map. Each component is standardised on the *training* normals only, so
-//! no label of the validation or test split shapes the score.
+//! rotations apart, and the distance to the nearest training normals in D_N's last map. Each
+//! component is standardised on the *training* normals only, so no label of the validation or
+//! test split shapes the score.
 
 pub use crate::config::score::ScoreConfig;
 use crate::config::score::{COMPONENTS, N};
