@@ -78,7 +78,7 @@ one-class: setup
 
 ## Test AUROC against the number of labelled anomalies on ganad's protocol (classes 0, 2, 4, 6).
 LABEL_RATIOS ?= 0 0.001 0.003 0.01 0.03 0.1
-LABEL_SEEDS ?= 1
+LABEL_SEEDS ?= 2
 labels-curve: setup
 	@$(ENV) for r in $(LABEL_RATIOS); do m=gan,classifier; [ "$$r" = 0 ] && m=gan; \
 	  target/release/ganad sweep --classes 0,2,4,6 --seeds $(LABEL_SEEDS) --methods $$m --anomaly-ratio $$r --profile default --out results/labels-curve/ratio$$r || exit 1; done; \
