@@ -28,10 +28,10 @@ pub struct ScoreConfig {
     /// D_N's rotation loss on the image's four rotations: a normal's shape is one D_N learnt
     /// to orient (needs `model.rotation_head`).
     pub rotation: f64,
-    /// Minus the mean cosine similarity of D_N's last map of x to its `neighbours` nearest
-    /// training normals': the normals as D_N sees them, a net trained on real against
-    /// reconstructed images (and, with `model.rotation_head`, on their rotations) rather than
-    /// on rebuilding them.
+    /// Minus the mean cosine similarity of D_N's last map of x to the maps of its `neighbours`
+    /// nearest training normals: the normals as D_N sees them, a net trained to tell real
+    /// images from reconstructions (and, with `model.rotation_head`, their rotations apart)
+    /// rather than to rebuild them.
     pub discriminator_nearest_normals: f64,
     /// Each image is also scored mirrored, and every component averaged over the two views
     /// (the nearest-normal term compares the two views' mean bottleneck). The networks train
