@@ -71,15 +71,19 @@ impl<'a> FusedScorer<'a> {
             assert!(weight == 0.0 || present, "eval.score.{name} has weight {weight}, but the networks lack its head");
         }
         let mut scorer = FusedScorer { generator, discriminator, config, bank: None, discriminator_bank: None, standard: [(0.0, 1.0); N] };
-        if scorer.config.nearest_normals > 0.0 || scorer.config.discriminator_nearest_normals > 0.0 {
-            let views: Vec<Views> = train_normals.chunks(batch_size).map(|x| scorer.views(&x)).collect();
-            let bank = |pick: fn(&Views) -> &Tensor| Tensor::cat(&views.iter().map(|v| pick(v).shallow_clone()).collect::<Vec<_>>(), 0);
-            scorer.bank = (scorer.config.nearest_normals > 0.0).then(|| bank(|v| &v.features));
-            scorer.discriminator_bank = (scorer.config.discriminator_nearest_normals > 0.0).then(|| bank(|v| &v.discriminator_features));
+        let (in_e, in_d) = (scorer.config.nearest_normals > 0.0, scorer.config.discriminator_nearest_normals > 0.0);
+        let fused = scorer.config.components() > 1;
+        if !(in_e || in_d || fused) {
+            return scorer;
         }
-        if scorer.config.components() > 1 {
-            // The training normals' own nearest-normal term leaves each image out of its neighbours.
-            let parts: Vec<[Tensor; N]> = train_normals.chunks(batch_size).map(|x| scorer.evidence(&x, true)).collect();
+        // One pass over the training normals serves both the banks and the standardisation.
+        let views: Vec<Views> = train_normals.chunks(batch_size).map(|x| scorer.views(&x)).collect();
+        let bank = |pick: fn(&Views) -> &Tensor| Tensor::cat(&views.iter().map(|v| pick(v).shallow_clone()).collect::<Vec<_>>(), 0);
+        scorer.bank = in_e.then(|| bank(|v| &v.features));
+        scorer.discriminator_bank = in_d.then(|| bank(|v| &v.discriminator_features));
+        if fused {
+            // The training normals' own nearest-normal terms leave each image out of its neighbours.
+            let parts: Vec<[Tensor; N]> = views.into_iter().map(|v| scorer.evidence_of(v, true)).collect();
             for c in 0..COMPONENTS.len() {
                 let all = Tensor::cat(&parts.iter().map(|p| p[c].shallow_clone()).collect::<Vec<_>>(), 0).to_kind(Kind::Double);
                 let sd = all.std(true).double_value(&[]);
@@ -126,6 +130,8 @@ impl<'a> FusedScorer<'a> {
             sum.map_or_else(|| Tensor::zeros([0], (Kind::Float, images.device())), |f| if views.len() > 1 { unit_rows(&f) } else { f })
         };
         Views {
+            count: images.size()[0],
+            device: images.device(),
             error: error.map(|e| e / n),
             logit: logit.map(|l| l / n),
             discriminator_logit: judged.map(|l| l / n),
@@ -138,9 +144,12 @@ impl<'a> FusedScorer<'a> {
     /// The components for `images` (zeros where unused). `leave_one_out`: the images are the
     /// bank itself, so each skips its own entry.
     fn evidence(&self, images: &Tensor, leave_one_out: bool) -> [Tensor; N] {
-        let n = images.size()[0];
-        let zeros = || Tensor::zeros([n], (Kind::Float, images.device()));
-        let views = self.views(images);
+        self.evidence_of(self.views(images), leave_one_out)
+    }
+
+    /// [`Self::evidence`] from what the networks already said of the images.
+    fn evidence_of(&self, views: Views, leave_one_out: bool) -> [Tensor; N] {
+        let zeros = || Tensor::zeros([views.count], (Kind::Float, views.device));
         let fused = self.config.components() > 1;
         let reconstruction = match views.error {
             Some(e) if fused => e.clamp_min(1e-12).log(),
@@ -165,10 +174,13 @@ impl<'a> FusedScorer<'a> {
     }
 }
 
-/// [`FusedScorer::views`]'s output: raw reconstruction error `[B]`, head logit `[B]`, D_N's
-/// anomaly logit `[B]` and rotation loss `[B]`, the unit-length bottleneck `[B, F]` and D_N's
-/// unit-length last map `[B, F_D]` (each empty when its nearest-normal term is unused).
+/// [`FusedScorer::views`]'s output for `count` images on `device`: raw reconstruction error
+/// `[B]`, head logit `[B]`, D_N's anomaly logit `[B]` and rotation loss `[B]`, the unit-length
+/// bottleneck `[B, F]` and D_N's unit-length last map `[B, F_D]` (each empty when its
+/// nearest-normal term is unused).
 struct Views {
+    count: i64,
+    device: tch::Device,
     error: Option<Tensor>,
     logit: Option<Tensor>,
     discriminator_logit: Option<Tensor>,
